@@ -1,0 +1,63 @@
+import { Command, Flags, Errors } from '@oclif/core'
+import { LlmError, EXIT } from '../core/errors.js'
+import { applyColorEnv } from './color.js'
+
+/**
+ * Every `llm` command extends this. It owns the conventions (docs/conventions.md):
+ * results on stdout, logs on stderr, `--json` for one machine-readable object, one-line errors
+ * with a hint and a distinct exit code, stacks only with `--debug` or LLM_DEBUG=1.
+ */
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    json: Flags.boolean({ description: 'print one machine-readable JSON object on stdout', default: false }),
+    debug: Flags.boolean({ description: 'print stack traces on error (or set LLM_DEBUG=1)', default: false, hidden: true }),
+  }
+
+  override async init(): Promise<void> {
+    applyColorEnv()
+    await super.init()
+  }
+
+  /** Write a result to stdout exactly as given (no newline added). */
+  protected out(text: string): void {
+    process.stdout.write(text)
+  }
+
+  /** Print one JSON object followed by a newline on stdout. */
+  protected outJson(value: unknown): void {
+    process.stdout.write(JSON.stringify(value) + '\n')
+  }
+
+  /** Log a line to stderr (never stdout: stdout carries results only). */
+  protected note(line: string): void {
+    process.stderr.write(line + '\n')
+  }
+
+  protected get debugMode(): boolean {
+    return process.env.LLM_DEBUG === '1' || process.argv.includes('--debug')
+  }
+
+  override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<never> {
+    // oclif's own exit (this.exit) passes through untouched.
+    if (err instanceof Errors.ExitError) throw err
+    const { line, code } = describeError(err)
+    process.stderr.write(`llm ${this.id ?? ''}: error: ${line}\n`.replace('llm : ', 'llm: '))
+    if (this.debugMode && err.stack) process.stderr.write(err.stack + '\n')
+    this.exit(code)
+  }
+}
+
+/** Map any thrown value to one line and an exit code. Exported for tests and workers. */
+export function describeError(err: unknown): { line: string; code: number } {
+  if (err instanceof LlmError) return { line: err.oneLine(), code: err.exitCode }
+  const e = err as Error & { oclif?: { exit?: number }; code?: string }
+  // oclif parse errors (unknown flag, missing argument, bad option) are usage errors.
+  if (e && (e.oclif || e instanceof Errors.CLIError)) {
+    const msg = (e.message ?? String(e)).split('\n').filter((l) => l.trim() !== '')
+    const first = msg[0]?.replace(/^\s*›?\s*Error:\s*/, '') ?? 'usage error'
+    const hint = msg.find((l) => /See more help|--help/.test(l))
+    return { line: hint ? `${first} (hint: ${hint.trim()})` : `${first} (hint: see --help)`, code: EXIT.usage }
+  }
+  const message = e instanceof Error ? e.message.split('\n')[0] : String(err)
+  return { line: `${message} (hint: rerun with --debug for a stack trace)`, code: EXIT.runtime }
+}

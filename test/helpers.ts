@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+/** ../shared beside the checkout: real models, data and tools (see its README). */
+export const sharedDir = resolve(repoRoot, '../shared')
+export const hasShared = existsSync(sharedDir)
+export const shared = (...p: string[]): string => resolve(sharedDir, ...p)
+/** message for describe.skipIf / it.skipIf when ../shared is missing */
+export const noSharedReason = `../shared not found at ${sharedDir}`
+
+export interface CliResult { stdout: string; stderr: string; code: number }
+
+/**
+ * Run the built CLI (`node bin/run.js`, compiled by `npm test`'s build step) as a user would:
+ * a real process, real exit code. `input` is piped to stdin; without it stdin is empty.
+ */
+export function runCli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): CliResult {
+  const r = spawnSync(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], {
+    input: opts.input ?? '',
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    cwd: opts.cwd ?? repoRoot,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  })
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }
+}
