@@ -1,0 +1,379 @@
+/**
+ * Translate a pre-tokenizer split pattern written for Rust's `regex`/`fancy-regex` (tiktoken) or
+ * Oniguruma (Hugging Face `Split` / `ByteLevel`) into a JavaScript RegExp that matches exactly the
+ * same spans. The pattern is parsed into a small syntax tree and re-emitted; every construct whose
+ * meaning differs between the engines is rewritten, anything we cannot translate faithfully is
+ * refused with an error naming the construct and its offset (never silently approximated).
+ *
+ * Rules (Rust meaning → JS emitted), all applied inside and outside character classes:
+ *  1. `\s` is Unicode White_Space in Rust and Oniguruma; JS `\s` also matches U+FEFF (BOM) and
+ *     misses U+0085 (NEL). → `\p{White_Space}`; `\S` → `\P{White_Space}`. This is the bug that
+ *     makes js-tiktoken / gpt-tokenizer split "a \uFEFFb" differently from tiktoken.
+ *  2. `\d` is Unicode Nd in Rust (JS: ASCII only). → `\p{Nd}`, `\D` → `\P{Nd}`.
+ *  3. `\w` is Unicode (Alphabetic, M, Nd, Pc, Join_Control) in Rust (JS: ASCII). → that class;
+ *     `\W` → its complement (refused inside a bracket class: JS `u` mode cannot nest a complement).
+ *  4. `.` excludes only `\n` in Rust (JS also excludes \r, U+2028, U+2029). → `[^\n]`; with the
+ *     `s` flag → `[^]`.
+ *  5. `(?i:...)` / `(?i)` scoped case-insensitivity (Node 20's V8 lacks regexp modifiers):
+ *     every literal (and literal range) inside is expanded to its simple-case-folding class,
+ *     the folding Rust uses and JS's `iu` flag uses — e.g. `s` → `[Ssſ]`, `k` → `[KkK]`. The
+ *     classes are computed from the JS engine's own `iu` matching, not a hand-written table.
+ *     Unicode properties under `(?i)` are refused (their folded closure is not expressible).
+ *  6. Atomic groups `(?>X)` and possessive quantifiers `X*+ X++ X?+ X{n,m}+` (Oniguruma) have no
+ *     JS syntax. → `(?=(X))\k` with a numbered back-reference: a lookahead is atomic in JS, and
+ *     consuming exactly what it captured forbids backtracking into it. Other capture groups are
+ *     emitted non-capturing (a split pattern only needs the whole match), so the numbers are ours.
+ *  7. `\A` → `^`, `\z` / `\Z` → `$` (no `m` flag is ever emitted, so these are text anchors).
+ *     `\b` / `\B` → lookarounds over the Unicode `\w` class of rule 3.
+ *  8. Escapes: `\xHH \x{H…} \uHHHH \u{H…} \UHHHHHHHH \t \n \r \f \v \a \e \0` become `\u{…}`;
+ *     an escaped punctuation character becomes that literal (JS `u` mode rejects most identity
+ *     escapes). `\pL` → `\p{L}`; `\p{Greek}` (a script name, which Rust accepts bare) →
+ *     `\p{Script=Greek}`.
+ *  9. Unicode tables: the JS engine's (Node 20.20: Unicode 17) are used. Characters assigned in a
+ *     newer Unicode version than the reference library's tables are classified differently there.
+ * Refused: back-references, nested classes and class set operations (`[a&&b]`), POSIX classes,
+ * flags other than i/s, verbose mode.
+ */
+import { LlmError } from '../core/errors.js'
+
+type Node =
+  | { t: 'seq'; items: Node[] }
+  | { t: 'alt'; branches: Node[] }
+  | { t: 'group'; kind: 'plain' | 'ahead' | 'nahead' | 'behind' | 'nbehind' | 'atomic'; body: Node }
+  | { t: 'repeat'; body: Node; min: number; max: number; lazy: boolean; possessive: boolean }
+  | { t: 'char'; cp: number; ci: boolean }
+  | { t: 'class'; negated: boolean; items: ClassItem[]; ci: boolean }
+  | { t: 'raw'; src: string } // already-JS atoms: properties, shorthand classes, anchors, dot
+
+type ClassItem = { t: 'range'; lo: number; hi: number } | { t: 'raw'; src: string }
+
+const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}'
+const INF = Number.POSITIVE_INFINITY
+
+interface Flags { i: boolean; s: boolean }
+
+class Parser {
+  pos = 0
+  constructor(readonly src: string, readonly where: string | undefined) {}
+
+  fail(what: string, at = this.pos): never {
+    throw new LlmError(`cannot translate split regex: ${what} at offset ${at} of /${this.src}/`, {
+      where: this.where,
+      hint: 'only Rust-regex/Oniguruma constructs with an exact JavaScript equivalent are supported',
+    })
+  }
+
+  peek(): string { return this.src[this.pos] ?? '' }
+  eat(s: string): boolean {
+    if (this.src.startsWith(s, this.pos)) { this.pos += s.length; return true }
+    return false
+  }
+  /** next code point as a number, advancing past it */
+  codePoint(): number {
+    const cp = this.src.codePointAt(this.pos)
+    if (cp === undefined) this.fail('unexpected end of pattern')
+    this.pos += cp > 0xffff ? 2 : 1
+    return cp
+  }
+
+  parseAlt(outer: Flags): Node {
+    // `(?i)` inside a group changes the rest of that group, later alternatives included
+    const flags = { ...outer }
+    const branches: Node[] = [this.parseSeq(flags)]
+    while (this.eat('|')) branches.push(this.parseSeq(flags))
+    return branches.length === 1 ? branches[0]! : { t: 'alt', branches }
+  }
+
+  parseSeq(flags: Flags): Node {
+    const items: Node[] = []
+    while (this.pos < this.src.length && this.peek() !== '|' && this.peek() !== ')') {
+      const atom = this.parseAtom(flags)
+      if (atom === null) continue
+      items.push(this.parseQuantifier(atom))
+    }
+    return items.length === 1 ? items[0]! : { t: 'seq', items }
+  }
+
+  parseQuantifier(atom: Node): Node {
+    let node = atom
+    for (;;) {
+      const start = this.pos
+      let min: number, max: number
+      if (this.eat('*')) { min = 0; max = INF }
+      else if (this.eat('+')) { min = 1; max = INF }
+      else if (this.eat('?')) { min = 0; max = 1 }
+      else if (this.peek() === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.pos))) {
+        const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos))!
+        this.pos += m[0].length
+        min = Number(m[1]); max = m[2] === undefined ? min : m[3] === '' ? INF : Number(m[3])
+        if (max < min) this.fail('repetition {n,m} with m < n', start)
+      } else return node
+      if (node.t === 'raw' && /^[\^$]|^\(\?[=!]/.test(node.src)) this.fail('quantified assertion', start)
+      const lazy = this.eat('?')
+      const possessive = !lazy && this.eat('+')
+      node = { t: 'repeat', body: node, min, max, lazy, possessive }
+    }
+  }
+
+  parseAtom(flags: Flags): Node | null {
+    const at = this.pos
+    const c = this.peek()
+    if (c === '(') return this.parseGroup(flags)
+    if (c === '[') return this.parseClass(flags)
+    if (c === '.') { this.pos++; return { t: 'raw', src: flags.s ? '[^]' : '[^\\n]' } }
+    if (c === '^' || c === '$') { this.pos++; return { t: 'raw', src: c } }
+    if (c === '\\') return this.parseEscape(flags, false) as Node
+    if (c === '*' || c === '+' || c === '?') this.fail(`nothing to repeat before '${c}'`, at)
+    return { t: 'char', cp: this.codePoint(), ci: flags.i }
+  }
+
+  parseGroup(flags: Flags): Node | null {
+    const at = this.pos
+    this.pos++ // (
+    let kind: 'plain' | 'ahead' | 'nahead' | 'behind' | 'nbehind' | 'atomic' = 'plain'
+    let inner = flags
+    if (this.eat('?')) {
+      if (this.eat(':')) kind = 'plain'
+      else if (this.eat('=')) kind = 'ahead'
+      else if (this.eat('!')) kind = 'nahead'
+      else if (this.eat('<=')) kind = 'behind'
+      else if (this.eat('<!')) kind = 'nbehind'
+      else if (this.eat('>')) kind = 'atomic'
+      else if (this.eat('P<') || this.eat('<')) { // named capture: the name is irrelevant for splitting
+        const m = /^[A-Za-z_][A-Za-z0-9_]*>/.exec(this.src.slice(this.pos))
+        if (!m) this.fail('bad group name', at)
+        this.pos += m[0].length
+      } else {
+        // flag group: (?flags) or (?flags:...)
+        const m = /^([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])/.exec(this.src.slice(this.pos))
+        if (!m) this.fail('unknown group syntax', at)
+        const next = { ...flags }
+        for (const [letters, on] of [[m[1]!, true], [m[2] ?? '', false]] as const) {
+          for (const f of letters) {
+            if (f === 'i' || f === 's') next[f] = on
+            else if (f === 'u' && on) { /* Unicode mode is always on */ }
+            else this.fail(`unsupported flag '${f}'`, at)
+          }
+        }
+        this.pos += m[0].length
+        if (m[3] === ')') { Object.assign(flags, next); return null } // applies to the rest of the group
+        inner = next
+      }
+    }
+    const body = this.parseAlt({ ...inner })
+    if (!this.eat(')')) this.fail("missing ')'", at)
+    return { t: 'group', kind, body }
+  }
+
+  /** An escape outside (inClass=false) or inside a bracket class. */
+  parseEscape(flags: Flags, inClass: boolean): Node | ClassItem {
+    const at = this.pos
+    this.pos++ // backslash
+    const c = this.peek()
+    if (c === '') this.fail('trailing backslash', at)
+    this.pos++
+    const lit = (cp: number): Node | ClassItem => inClass ? { t: 'range', lo: cp, hi: cp } : { t: 'char', cp, ci: flags.i }
+    const raw = (src: string): Node | ClassItem => ({ t: 'raw', src })
+    const noCi = (what: string): void => { if (flags.i) this.fail(`${what} inside a case-insensitive group`, at) }
+    switch (c) {
+      case 's': return raw('\\p{White_Space}')
+      case 'S': return raw('\\P{White_Space}')
+      case 'd': return raw('\\p{Nd}')
+      case 'D': return raw('\\P{Nd}')
+      case 'w': return raw(inClass ? WORD : `[${WORD}]`)
+      case 'W': if (inClass) this.fail('\\W inside a class'); return raw(`[^${WORD}]`)
+      case 'p': case 'P': noCi('Unicode property'); return raw(this.property(c === 'P', at))
+      case 'A': if (inClass) this.fail('\\A inside a class', at); return raw('^')
+      case 'z': case 'Z': if (inClass) this.fail('\\z inside a class', at); return raw('$')
+      case 'b': case 'B': {
+        if (inClass) this.fail('\\b inside a class', at)
+        const w = `[${WORD}]`
+        return raw(c === 'b' ? `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))` : `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))`)
+      }
+      case 't': return lit(9)
+      case 'n': return lit(10)
+      case 'v': return lit(11)
+      case 'f': return lit(12)
+      case 'r': return lit(13)
+      case 'a': return lit(7)
+      case 'e': return lit(27)
+      case '0': return lit(0)
+      case 'x': case 'u': case 'U': {
+        const braced = /^\{([0-9a-fA-F]{1,8})\}/.exec(this.src.slice(this.pos))
+        const width = c === 'x' ? 2 : c === 'u' ? 4 : 8
+        const fixed = new RegExp(`^[0-9a-fA-F]{${width}}`).exec(this.src.slice(this.pos))
+        const m = braced ?? fixed
+        if (!m) this.fail(`bad \\${c} escape`, at)
+        this.pos += m[0].length
+        const cp = parseInt(braced ? braced[1]! : m[0], 16)
+        if (cp > 0x10ffff) this.fail('code point out of range', at)
+        return lit(cp)
+      }
+      default:
+        if (/[0-9A-Za-z]/.test(c)) this.fail(`unsupported escape \\${c}`, at)
+        this.pos-- // escaped punctuation (or any non-alphanumeric): the literal itself
+        return lit(this.codePoint())
+    }
+  }
+
+  property(negated: boolean, at: number): string {
+    let name: string
+    if (this.eat('{')) {
+      const end = this.src.indexOf('}', this.pos)
+      if (end < 0) this.fail("missing '}' in \\p{…}", at)
+      name = this.src.slice(this.pos, end)
+      this.pos = end + 1
+      if (name.startsWith('^')) { negated = !negated; name = name.slice(1) }
+    } else {
+      name = this.peek()
+      this.pos++
+    }
+    const p = negated ? 'P' : 'p'
+    for (const candidate of [name, `Script=${name}`]) {
+      try {
+        new RegExp(`\\${p}{${candidate}}`, 'u')
+        return `\\${p}{${candidate}}`
+      } catch { /* try the next spelling */ }
+    }
+    return this.fail(`unknown Unicode property '${name}'`, at)
+  }
+
+  parseClass(flags: Flags): Node {
+    const at = this.pos
+    this.pos++ // [
+    const negated = this.eat('^')
+    const items: ClassItem[] = []
+    // a ']' right after '[' or '[^' is a literal, as in Rust and Oniguruma
+    for (let first = true; first || this.peek() !== ']'; first = false) {
+      if (this.pos >= this.src.length) this.fail("missing ']'", at)
+      if (this.peek() === '[') this.fail('nested class or POSIX class')
+      if (/^(&&|--|~~)/.test(this.src.slice(this.pos))) this.fail('class set operation')
+      const item = this.classAtom(flags)
+      // `a-z` is a range; a '-' just before ']' is a literal
+      if (item.t === 'range' && this.peek() === '-' && this.src[this.pos + 1] !== ']' && this.pos + 1 < this.src.length) {
+        this.pos++
+        const hi = this.classAtom(flags)
+        if (hi.t !== 'range') this.fail('class range ending in a class escape')
+        if (hi.lo < item.lo) this.fail('reversed class range')
+        item.hi = hi.lo
+      }
+      items.push(item)
+    }
+    this.pos++ // ]
+    return { t: 'class', negated, items, ci: flags.i }
+  }
+
+  classAtom(flags: Flags): ClassItem {
+    if (this.peek() === '\\') return this.parseEscape(flags, true) as ClassItem
+    const cp = this.codePoint()
+    return { t: 'range', lo: cp, hi: cp }
+  }
+}
+
+/** JS source for one code point, safe both inside and outside a class in `u` mode. */
+function lit(cp: number): string {
+  if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) || cp === 0x20 || cp === 0x27) {
+    return String.fromCodePoint(cp)
+  }
+  return `\\u{${cp.toString(16)}}`
+}
+
+let allScalars: string | undefined
+const foldCache = new Map<number, number[]>()
+
+/**
+ * Every code point that simple case folding makes equal to `cp` (itself included), found by
+ * asking the JS engine's `iu` matcher over all Unicode scalar values once (~50 ms, then cached).
+ */
+export function caseFoldClass(cp: number): number[] {
+  const hit = foldCache.get(cp)
+  if (hit) return hit
+  if (allScalars === undefined) {
+    const parts: string[] = []
+    for (let c = 0; c < 0x110000; c += 4096) {
+      const block: number[] = []
+      for (let d = c; d < c + 4096; d++) if (d < 0xd800 || d > 0xdfff) block.push(d)
+      parts.push(String.fromCodePoint(...block))
+    }
+    allScalars = parts.join('')
+  }
+  const re = new RegExp(lit(cp), 'giu')
+  const out = [...allScalars.matchAll(re)].map((m) => m[0].codePointAt(0)!)
+  foldCache.set(cp, out)
+  return out
+}
+
+const MAX_FOLD_RANGE = 4096 // expanding a wider case-insensitive range would bloat the class
+
+function emitClassItems(items: ClassItem[], ci: boolean): string {
+  let s = ''
+  for (const it of items) {
+    if (it.t === 'raw') { s += it.src; continue }
+    s += it.lo === it.hi ? lit(it.lo) : `${lit(it.lo)}-${lit(it.hi)}`
+    if (!ci) continue
+    if (it.hi - it.lo > MAX_FOLD_RANGE) throw new LlmError(`cannot translate split regex: case-insensitive range wider than ${MAX_FOLD_RANGE}`)
+    for (let c = it.lo; c <= it.hi; c++) {
+      for (const f of caseFoldClass(c)) if (f < it.lo || f > it.hi) s += lit(f)
+    }
+  }
+  return s
+}
+
+class Emitter {
+  groups = 0 // capture groups emitted so far (only atomic-group emulation captures)
+
+  emit(n: Node): string {
+    switch (n.t) {
+      case 'seq': return n.items.map((x) => this.emit(x)).join('')
+      case 'alt': return n.branches.map((x) => this.emit(x)).join('|')
+      case 'raw': return n.src
+      case 'char': {
+        if (!n.ci) return lit(n.cp)
+        const fold = caseFoldClass(n.cp)
+        return fold.length > 1 ? `[${fold.map(lit).join('')}]` : lit(n.cp)
+      }
+      case 'class': return `[${n.negated ? '^' : ''}${emitClassItems(n.items, n.ci)}]`
+      case 'group': {
+        if (n.kind === 'atomic') return this.atomic(n.body)
+        const open = { plain: '(?:', ahead: '(?=', nahead: '(?!', behind: '(?<=', nbehind: '(?<!' }[n.kind]
+        return `${open}${this.emit(n.body)})`
+      }
+      case 'repeat': {
+        if (n.possessive) return this.atomic({ ...n, possessive: false })
+        const q = n.min === 0 && n.max === INF ? '*'
+          : n.min === 1 && n.max === INF ? '+'
+          : n.min === 0 && n.max === 1 ? '?'
+          : n.max === INF ? `{${n.min},}`
+          : n.min === n.max ? `{${n.min}}` : `{${n.min},${n.max}}`
+        const b = n.body
+        const single = b.t === 'char' || b.t === 'class' || (b.t === 'raw' && /^(\\[pP]\{[^}]*\}|\[[^\]]*\])$/.test(b.src))
+        const body = this.emit(b)
+        return `${single && !(b.t === 'char' && body.startsWith('(')) ? body : `(?:${body})`}${q}${n.lazy ? '?' : ''}`
+      }
+    }
+  }
+
+  /** `(?>X)` as `(?=(X))\N`: the lookahead cannot be re-entered on backtracking. */
+  atomic(body: Node): string {
+    const k = ++this.groups
+    return `(?:(?=(${this.emit(body)}))\\${k})`
+  }
+}
+
+/** The JS RegExp source (for flags `u`) equivalent to a Rust-regex/Oniguruma pattern. */
+export function translateRegex(pattern: string, where?: string): string {
+  const p = new Parser(pattern, where)
+  const tree = p.parseAlt({ i: false, s: false })
+  if (p.pos !== pattern.length) p.fail("unbalanced ')'")
+  return new Emitter().emit(tree)
+}
+
+/** Translate and compile with flags `gu` (global: for `lastIndex`-driven split loops). */
+export function compileSplitRegex(pattern: string, where?: string): RegExp {
+  const src = translateRegex(pattern, where)
+  try {
+    return new RegExp(src, 'gu')
+  } catch (err) {
+    throw new LlmError(`cannot compile translated split regex /${pattern}/: ${(err as Error).message}`, { where, cause: err })
+  }
+}
