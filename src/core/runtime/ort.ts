@@ -98,6 +98,15 @@ export class ModelSession {
     return this.session.inputNames.map((name) => ({ name }))
   }
 
+  /** Declared output metadata, as `inputMetadata`. */
+  get outputMetadata(): { name: string; type?: string; dims?: readonly (number | string)[] }[] {
+    const meta = (this.session as unknown as { outputMetadata?: unknown }).outputMetadata
+    if (Array.isArray(meta)) {
+      return meta.map((m: { name: string; type?: string; shape?: readonly (number | string)[] }) => ({ name: m.name, type: m.type, dims: m.shape }))
+    }
+    return this.session.outputNames.map((name) => ({ name }))
+  }
+
   /** Run with input checks; failures name every input's dtype and dims. */
   async run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, ort.Tensor>> {
     const missing = this.session.inputNames.filter((n) => !(n in feeds))
