@@ -63,7 +63,11 @@ function valueInfo(v: Any): ValueInfo {
 }
 
 function typed(dtype: DType | string, raw: Uint8Array): TypedData {
-  const buf = raw.slice().buffer // copy: aligned, owned
+  // copy into a fresh ArrayBuffer: aligned for the typed view, and (unlike Buffer#slice) not a
+  // view into protobufjs' pool
+  const copy = new Uint8Array(raw.byteLength)
+  copy.set(raw)
+  const buf = copy.buffer
   switch (dtype) {
     case 'float32': return new Float32Array(buf)
     case 'float16': case 'bfloat16': return new Uint16Array(buf)
