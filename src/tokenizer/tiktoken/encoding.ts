@@ -1,0 +1,219 @@
+/**
+ * A tiktoken encoding (the equivalent of tiktoken's Rust `CoreBPE`): split the text with the
+ * encoding's pattern, then byte-pair-merge each piece by rank (src/tokenizer/bpe.ts).
+ *
+ * Behaviour matched to tiktoken 1.0.22 (tested id for id against the npm WASM build):
+ *  - text is UTF-8 encoded with lone surrogates replaced by U+FFFD *before* splitting (what
+ *    wasm-bindgen's string passing does), so the pattern sees U+FFFD too;
+ *  - allowedSpecial 'none' = `encode(text, allowed_special=set(), disallowed_special=())`:
+ *    special-token text is ordinary text; 'all' / a set = tiktoken's `allowed_special`: the
+ *    text between special tokens is split and merged on its own (no pattern match spans one);
+ *    names in a set that are not special tokens of this encoding are ignored, as tiktoken does;
+ *  - decode joins token bytes and decodes UTF-8 with U+FFFD for invalid sequences (TextDecoder,
+ *    as tiktoken's JS users and Python's errors="replace" do). Unknown ids throw.
+ *  - idToToken/tokenToId spell a token's bytes with GPT-2's byte→unicode alphabet (the spelling
+ *    Hugging Face tokenizer.json files use for byte-level vocabularies); special tokens as text.
+ */
+import { LlmError } from '../../core/errors.js'
+import { BoundedCache, BpeMerger, ByteRanker, ByteTokenTable, encodeBytes, utf8Encode } from '../bpe.js'
+import { compileSplitRegex } from '../regex.js'
+import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
+import type { RankEntries } from './ranks.js'
+
+/** ES2024 string methods (in Node 20; our TypeScript lib is ES2023) */
+type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string }
+
+const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
+
+let byteAlphabet: { toChar: string[]; toByte: Map<string, number> } | undefined
+/** GPT-2's `bytes_to_unicode`: printable bytes map to themselves, the rest to U+0100 onwards. */
+function gpt2Alphabet(): { toChar: string[]; toByte: Map<string, number> } {
+  if (byteAlphabet) return byteAlphabet
+  const toChar: string[] = []
+  let extra = 0
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff)
+    toChar[b] = String.fromCharCode(printable ? b : 256 + extra++)
+  }
+  byteAlphabet = { toChar, toByte: new Map(toChar.map((c, b) => [c, b])) }
+  return byteAlphabet
+}
+
+export interface TiktokenSpec {
+  /** the encoding's name, or the file it came from */
+  name: string
+  pattern: string
+  specialTokens: Readonly<Record<string, number>>
+  ranks: RankEntries
+}
+
+export class TiktokenEncoding implements Tokenizer {
+  readonly kind = 'tiktoken'
+  readonly name: string
+  readonly vocabSize: number
+  readonly eosTokenId?: number
+  readonly bosTokenId?: number
+  readonly specialTokens: ReadonlyMap<string, number>
+  readonly pattern: string
+
+  private readonly table: ByteTokenTable
+  private readonly ranker: ByteRanker
+  private readonly merger = new BpeMerger()
+  private readonly regex: RegExp
+  private readonly specialById = new Map<number, Uint8Array>()
+  private readonly specialRegexes = new Map<string, RegExp>()
+  private readonly cache = new BoundedCache<number | number[]>(1 << 17)
+  private buf: Uint8Array = new Uint8Array(1024)
+  private decodeBuf: Uint8Array = new Uint8Array(4096)
+  private readonly decoder = new TextDecoder('utf-8')
+
+  constructor(spec: TiktokenSpec) {
+    this.name = spec.name
+    this.pattern = spec.pattern
+    this.table = new ByteTokenTable(spec.ranks)
+    this.ranker = new ByteRanker(this.table)
+    for (let b = 0; b < 256; b++) {
+      if (this.ranker.byteId[b]! < 0) {
+        throw new LlmError(`no rank for the single byte 0x${b.toString(16).padStart(2, '0')}`, { where: spec.name, hint: 'tiktoken needs every byte to be a token' })
+      }
+    }
+    this.regex = compileSplitRegex(spec.pattern, spec.name)
+    const specials = new Map<string, number>()
+    for (const [text, id] of Object.entries(spec.specialTokens)) {
+      if (this.table.bytesOf(id) !== undefined || this.specialById.has(id)) {
+        throw new LlmError(`special token ${JSON.stringify(text)} reuses id ${id}`, { where: spec.name })
+      }
+      specials.set(text, id)
+      this.specialById.set(id, new TextEncoder().encode(text))
+    }
+    this.specialTokens = specials
+    this.vocabSize = Math.max(this.table.maxId, ...specials.values()) + 1
+    this.eosTokenId = specials.get('<|endoftext|>')
+  }
+
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const out: number[] = []
+    // lone surrogates become U+FFFD first, exactly as they reach tiktoken's Rust core
+    if (!(text as WellFormed).isWellFormed()) text = (text as WellFormed).toWellFormed()
+    const allowed = opts.allowedSpecial ?? 'none'
+    const special = allowed === 'none' || this.specialTokens.size === 0 ? undefined : this.specialRegex(allowed)
+    if (special === undefined) {
+      this.encodeOrdinary(text, 0, text.length, out)
+      return out
+    }
+    let start = 0
+    special.lastIndex = 0
+    for (let m = special.exec(text); m !== null; m = special.exec(text)) {
+      this.encodeOrdinary(text, start, m.index, out)
+      out.push(this.specialTokens.get(m[0])!)
+      start = special.lastIndex
+    }
+    this.encodeOrdinary(text, start, text.length, out)
+    return out
+  }
+
+  /** a regex matching the allowed special tokens (longest first), or undefined if none apply */
+  private specialRegex(allowed: 'all' | ReadonlySet<string>): RegExp | undefined {
+    const names = allowed === 'all' ? [...this.specialTokens.keys()] : [...allowed].filter((s) => this.specialTokens.has(s))
+    if (names.length === 0) return undefined
+    names.sort((a, b) => b.length - a.length || (a < b ? -1 : 1))
+    const key = names.join('\u0000')
+    let re = this.specialRegexes.get(key)
+    if (re === undefined) {
+      re = new RegExp(names.map(escapeRegExp).join('|'), 'gu')
+      if (this.specialRegexes.size > 64) this.specialRegexes.clear()
+      this.specialRegexes.set(key, re)
+    }
+    return re
+  }
+
+  /** split text[start..end) with the pattern and merge each piece; ids are pushed to `out` */
+  private encodeOrdinary(text: string, start: number, end: number, out: number[]): void {
+    if (start >= end) return
+    const segment = start === 0 && end === text.length ? text : text.slice(start, end)
+    const re = this.regex
+    const cache = this.cache
+    re.lastIndex = 0
+    for (let m = re.exec(segment); m !== null; m = re.exec(segment)) {
+      const piece = m[0]
+      if (piece.length === 0) { re.lastIndex += 1; continue } // never loop on an empty match
+      const hit = cache.get(piece)
+      if (hit !== undefined) {
+        if (typeof hit === 'number') out.push(hit)
+        else for (let i = 0; i < hit.length; i++) out.push(hit[i]!)
+        continue
+      }
+      if (this.buf.length < piece.length * 3) this.buf = new Uint8Array(piece.length * 3 * 2)
+      const n = utf8Encode(piece, this.buf)
+      const first = out.length
+      encodeBytes(this.ranker, this.merger, this.buf, n, out)
+      if (piece.length <= 256) cache.set(piece, out.length - first === 1 ? out[first]! : out.slice(first))
+    }
+  }
+
+  /** the raw bytes of one token (special tokens: their UTF-8 text), or undefined */
+  tokenBytes(id: number): Uint8Array | undefined {
+    return this.table.bytesOf(id) ?? this.specialById.get(id)
+  }
+
+  /** the UTF-8 bytes of `ids` (a fresh copy) */
+  decodeBytes(ids: readonly number[], opts: DecodeOptions = {}): Uint8Array {
+    return this.joinBytes(ids, opts).slice()
+  }
+
+  /** token bytes joined into the reused decode buffer (valid until the next call) */
+  private joinBytes(ids: readonly number[], opts: DecodeOptions): Uint8Array {
+    let out = this.decodeBuf
+    let n = 0
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!
+      if (out.length - n < 256) out = this.grow(out, n, 256)
+      const end = this.table.copyInto(id, out, n)
+      if (end >= 0) { n = end; continue }
+      const special = this.specialById.get(id)
+      if (special === undefined) throw new LlmError(`unknown token id ${id}`, { where: this.name, hint: `ids of this encoding are below ${this.vocabSize}` })
+      if (opts.skipSpecialTokens) continue
+      if (out.length - n < special.length) out = this.grow(out, n, special.length)
+      out.set(special, n)
+      n += special.length
+    }
+    this.decodeBuf = out
+    return out.subarray(0, n)
+  }
+
+  private grow(out: Uint8Array, used: number, need: number): Uint8Array {
+    const bigger = new Uint8Array(Math.max(out.length * 2, used + need * 2))
+    bigger.set(out.subarray(0, used))
+    return bigger
+  }
+
+  decode(ids: readonly number[], opts: DecodeOptions = {}): string {
+    return this.decoder.decode(this.joinBytes(ids, opts))
+  }
+
+  idToToken(id: number): string | undefined {
+    const bytes = this.table.bytesOf(id)
+    if (bytes === undefined) {
+      for (const [text, sid] of this.specialTokens) if (sid === id) return text
+      return undefined
+    }
+    const { toChar } = gpt2Alphabet()
+    let s = ''
+    for (const b of bytes) s += toChar[b]
+    return s
+  }
+
+  tokenToId(token: string): number | undefined {
+    const special = this.specialTokens.get(token)
+    if (special !== undefined) return special
+    const { toByte } = gpt2Alphabet()
+    const bytes = new Uint8Array(token.length)
+    for (let i = 0; i < token.length; i++) {
+      const b = toByte.get(token[i]!)
+      if (b === undefined) return undefined
+      bytes[i] = b
+    }
+    const id = this.table.lookup(bytes, 0, bytes.length)
+    return id < 0 ? undefined : id
+  }
+}

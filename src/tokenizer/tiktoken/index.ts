@@ -1,0 +1,79 @@
+/**
+ * OpenAI's tiktoken encodings, offline: rank data comes from the npm `tiktoken` package's bundled
+ * encoders (a runtime dependency), read lazily and cached per process.
+ *
+ * A bare `.tiktoken` rank file carries no pattern and no special tokens. `loadTiktokenFile`
+ * recognises the four known encodings by content (same rank count, then every rank compared with
+ * the bundled data) and takes their pattern and special tokens; any other file gets cl100k_base's
+ * pattern (also Llama 3's) and no special tokens, unless `opts` supplies them.
+ */
+import { usageError } from '../../core/errors.js'
+import { TiktokenEncoding } from './encoding.js'
+import { type RankEntries, parseTiktokenFile, readBundledEncoding } from './ranks.js'
+
+export { TiktokenEncoding } from './encoding.js'
+
+export const TIKTOKEN_ENCODINGS = ['r50k_base', 'p50k_base', 'cl100k_base', 'o200k_base'] as const
+export type TiktokenEncodingName = (typeof TIKTOKEN_ENCODINGS)[number]
+
+/** number of mergeable ranks in each bundled encoding: a cheap first test before comparing */
+const RANK_COUNTS: Record<TiktokenEncodingName, number> = { r50k_base: 50256, p50k_base: 50280, cl100k_base: 100256, o200k_base: 199998 }
+
+const loaded = new Map<string, TiktokenEncoding>()
+
+function isEncodingName(name: string): name is TiktokenEncodingName {
+  return (TIKTOKEN_ENCODINGS as readonly string[]).includes(name)
+}
+
+/** One of tiktoken's named encodings (r50k_base, p50k_base, cl100k_base, o200k_base). */
+export function loadTiktokenEncoding(name: string): TiktokenEncoding {
+  if (!isEncodingName(name)) {
+    throw usageError(`unknown encoding '${name}'`, { where: '--encoding', hint: `known encodings: ${TIKTOKEN_ENCODINGS.join(', ')}` })
+  }
+  let enc = loaded.get(name)
+  if (enc === undefined) {
+    const { pattern, specialTokens, ranks } = readBundledEncoding(name)
+    enc = new TiktokenEncoding({ name, pattern, specialTokens, ranks })
+    loaded.set(name, enc)
+  }
+  return enc
+}
+
+export interface TiktokenFileOptions {
+  /** split pattern (Rust regex syntax); default: the recognised encoding's, else cl100k_base's */
+  pattern?: string
+  /** special tokens text → id; default: the recognised encoding's, else none */
+  specialTokens?: Record<string, number>
+}
+
+function sameRanks(a: RankEntries, b: RankEntries): boolean {
+  if (a.length !== b.length) return false
+  const byRank = new Map<number, Uint8Array>()
+  for (const [bytes, rank] of b) byRank.set(rank, bytes)
+  for (const [bytes, rank] of a) {
+    const other = byRank.get(rank)
+    if (other === undefined || Buffer.compare(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), Buffer.from(other.buffer, other.byteOffset, other.length)) !== 0) return false
+  }
+  return true
+}
+
+/** Which bundled encoding has exactly these ranks, if any. */
+export function recogniseRanks(ranks: RankEntries): TiktokenEncodingName | undefined {
+  for (const name of TIKTOKEN_ENCODINGS) {
+    if (RANK_COUNTS[name] === ranks.length && sameRanks(ranks, readBundledEncoding(name).ranks)) return name
+  }
+  return undefined
+}
+
+/** A `.tiktoken` rank file ("BASE64 RANK" per line). */
+export function loadTiktokenFile(path: string, opts: TiktokenFileOptions = {}): TiktokenEncoding {
+  const ranks = parseTiktokenFile(path)
+  const known = opts.pattern !== undefined && opts.specialTokens !== undefined ? undefined : recogniseRanks(ranks)
+  const base = readBundledEncoding(known ?? 'cl100k_base')
+  return new TiktokenEncoding({
+    name: path,
+    pattern: opts.pattern ?? base.pattern,
+    specialTokens: opts.specialTokens ?? (known ? base.specialTokens : {}),
+    ranks,
+  })
+}
