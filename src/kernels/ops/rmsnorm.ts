@@ -1,0 +1,32 @@
+/**
+ * RMSNorm (Zhang & Sennrich 2019; Hugging Face LlamaRMSNorm): y = x · rsqrt(mean(x²) + eps) · w.
+ *
+ *   forward   r[M, 1]    = 1 / sqrt(mean_c x[M, C]² + eps)      kept for backward
+ *             xhat[M, C] = x · r                                 kept for backward
+ *             y[M, C]    = xhat · w[C]
+ *   backward  dw[C]      = Σ_m dy · xhat
+ *             g[M, C]    = dy · w
+ *             dx[M, C]   = r · (g − xhat · mean_c(g · xhat))
+ * (d r/d x_j = −r³ x_j / C, so Σ_i g_i x_i · (−r³ x_j / C) = −r · xhat_j · mean(g · xhat).)
+ */
+import type { Tape, Value } from '../autodiff/tape.js'
+
+export function rmsNorm(t: Tape, x: Value, w: Value, eps: number): Value {
+  const g = t.g
+  const [M, C] = x.shape
+  const meanSq = g.op('ReduceMean', [g.op('Mul', [x.name, x.name])], { axes: [-1], keepdims: 1 })
+  const r = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSq, t.scalar(eps)])])])
+  const xhat = g.op('Mul', [x.name, r])
+  const y = g.op('Mul', [xhat, w.name])
+  return t.record('rmsNorm', [x, w], [{ name: y, shape: [M, C] }], ([dy], [needX, needW]) => {
+    if (!dy) return [undefined, undefined]
+    const dw = needW ? g.op('ReduceSum', [g.op('Mul', [dy, xhat]), t.ints([0])], { keepdims: 0 }) : undefined
+    let dx: string | undefined
+    if (needX) {
+      const gx = g.op('Mul', [dy, w.name])
+      const proj = g.op('ReduceMean', [g.op('Mul', [gx, xhat])], { axes: [-1], keepdims: 1 })
+      dx = g.op('Mul', [g.op('Sub', [gx, g.op('Mul', [xhat, proj])]), r])
+    }
+    return [dx, dw]
+  })[0]
+}
