@@ -1,0 +1,202 @@
+import { closeSync, existsSync, linkSync, copyFileSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import { writeFileAtomic } from '../atomic.js'
+import { LlmError, usageError } from '../errors.js'
+import { downloadFile } from './download.js'
+import { filterIncluded } from './glob.js'
+import { fileUrl, hubOptionsFromEnv, isOfflineEnv, listRepoFiles, type RemoteFile } from './hub.js'
+import { folderName, MANIFEST, modelsDir, parseRepoId } from './paths.js'
+import { readManifest, type Manifest, type ManifestFile } from './manifest.js'
+
+export interface PullOptions {
+  /** branch, tag or commit; default 'main' */
+  revision?: string
+  /** fnmatch-style patterns (see glob.ts); default: every file */
+  include?: string[]
+  /** never touch the network (also HF_HUB_OFFLINE=1) */
+  offline?: boolean
+  env?: NodeJS.ProcessEnv
+  /** called once the listing is known: bytes and files still to fetch */
+  onPlan?(plan: { commit: string; files: number; bytes: number }): void
+  /** bytes done so far (over the whole pull) and the file in flight */
+  onProgress?(done: number, file: string): void
+}
+
+export interface PullResult {
+  repo: string
+  path: string
+  revision: string
+  commit: string
+  status: 'downloaded' | 'up-to-date' | 'present-offline'
+  files: ManifestFile[]
+  /** bytes fetched over the network by this run */
+  downloadedBytes: number
+  /** bytes an earlier interrupted run had already fetched */
+  resumedBytes: number
+}
+
+/**
+ * Download a hub repository into the store, atomically: files land in
+ * `.partial/<folder>/` (each first as a `.part` that later runs resume), are checked, and the
+ * whole folder is renamed to `models/<folder>` only when every file is complete. A pull of the
+ * same commit adds to what is stored (e.g. a second `--include`); a new commit replaces it.
+ */
+export async function pullModel(repo: string, opts: PullOptions = {}): Promise<PullResult> {
+  const env = opts.env ?? process.env
+  parseRepoId(repo)
+  const revision = opts.revision ?? 'main'
+  const root = modelsDir(env)
+  const folder = folderName(repo)
+  const finalDir = join(root, folder)
+  const existing = readManifest(finalDir)
+
+  if (opts.offline || isOfflineEnv(env)) {
+    if (existsSync(finalDir)) {
+      return { repo, path: finalDir, revision: existing?.revision ?? revision, commit: existing?.commit ?? 'unknown', status: 'present-offline', files: existing?.files ?? [], downloadedBytes: 0, resumedBytes: 0 }
+    }
+    throw new LlmError(`'${repo}' is not in the store and offline mode is on`, {
+      where: repo,
+      hint: `drop --offline / unset HF_HUB_OFFLINE to download it, or put its files in ${finalDir}`,
+    })
+  }
+
+  const hub = hubOptionsFromEnv(env)
+  const listing = await listRepoFiles(repo, revision, hub)
+  const names = filterIncluded(listing.files.map((f) => f.name), opts.include ?? [])
+  if (names.length === 0) {
+    const all = listing.files.map((f) => f.name)
+    throw usageError(`no file of ${repo} matches --include ${(opts.include ?? []).join(' ')}`, {
+      where: '--include',
+      hint: `the repository has: ${all.slice(0, 12).join(', ')}${all.length > 12 ? ', …' : ''}`,
+    })
+  }
+  const wanted = listing.files.filter((f) => names.includes(f.name))
+  const sameCommit = existing?.commit === listing.commit
+  if (sameCommit && wanted.every((f) => isStored(finalDir, existing!, f))) {
+    return { repo, path: finalDir, revision, commit: listing.commit, status: 'up-to-date', files: existing!.files, downloadedBytes: 0, resumedBytes: 0 }
+  }
+
+  const staging = join(root, '.partial', folder)
+  const release = takeLock(`${staging}.lock`)
+  try {
+    const stateFile = join(staging, '.llm-pull.json')
+    let state = readState(stateFile)
+    if (state && state.commit !== listing.commit) {
+      rmSync(staging, { recursive: true, force: true }) // parts of another commit are useless
+      state = undefined
+    }
+    state ??= { commit: listing.commit, done: {} }
+    mkdirSync(staging, { recursive: true })
+    // Same commit already stored: keep its files (hard links, no copy) and only add new ones.
+    if (sameCommit) {
+      for (const f of existing!.files) {
+        const dst = join(staging, f.name)
+        if (!state.done[f.name] && existsSync(join(finalDir, f.name))) {
+          linkOrCopy(join(finalDir, f.name), dst)
+          state.done[f.name] = f
+        }
+      }
+    }
+    const todo = wanted.filter((f) => !state.done[f.name] || !existsSync(join(staging, f.name)))
+    opts.onPlan?.({ commit: listing.commit, files: todo.length, bytes: todo.reduce((s, f) => s + (f.size ?? 0), 0) })
+
+    let done = 0
+    let downloadedBytes = 0
+    let resumedBytes = 0
+    for (const f of todo) {
+      const part = join(staging, '.llm-parts', encodeURIComponent(f.name) + '.part')
+      const r = await downloadFile(fileUrl(hub, repo, listing.commit, f.name), part, join(staging, f.name), f, hub, (n) => {
+        done += n
+        opts.onProgress?.(done, f.name)
+      })
+      downloadedBytes += r.size - r.resumedFrom
+      resumedBytes += r.resumedFrom
+      state.done[f.name] = { name: f.name, size: r.size, sha256: r.sha256 }
+      writeFileAtomic(stateFile, JSON.stringify(state))
+    }
+
+    const files = Object.values(state.done).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const manifest: Manifest = { format: 'llm-model', version: 1, repo, revision, commit: listing.commit, endpoint: hub.endpoint, pulled_at: new Date().toISOString(), files }
+    writeFileAtomic(join(staging, MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
+    rmSync(join(staging, '.llm-parts'), { recursive: true, force: true })
+    rmSync(stateFile, { force: true })
+    swapInto(staging, finalDir)
+    return { repo, path: finalDir, revision, commit: listing.commit, status: 'downloaded', files, downloadedBytes, resumedBytes }
+  } finally {
+    release()
+  }
+}
+
+function isStored(dir: string, m: Manifest, f: RemoteFile): boolean {
+  const rec = m.files.find((x) => x.name === f.name)
+  if (!rec) return false
+  const p = join(dir, f.name)
+  return existsSync(p) && statSync(p).size === rec.size && (f.sha256 === undefined || f.sha256 === rec.sha256)
+}
+
+interface PullState {
+  commit: string
+  done: Record<string, ManifestFile>
+}
+
+function readState(file: string): PullState | undefined {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as PullState
+    return typeof s.commit === 'string' && s.done && typeof s.done === 'object' ? s : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function linkOrCopy(src: string, dst: string): void {
+  mkdirSync(dirname(dst), { recursive: true })
+  rmSync(dst, { force: true })
+  try {
+    linkSync(src, dst)
+  } catch {
+    copyFileSync(src, dst)
+  }
+}
+
+/** Put the finished folder in place: rename (atomic on one filesystem); an old version is moved aside first, then deleted. */
+function swapInto(staging: string, finalDir: string): void {
+  if (!existsSync(finalDir)) {
+    renameSync(staging, finalDir)
+    return
+  }
+  const old = `${staging}.old-${randomBytes(4).toString('hex')}`
+  renameSync(finalDir, old)
+  renameSync(staging, finalDir)
+  rmSync(old, { recursive: true, force: true })
+}
+
+/** One pull per model at a time. A lock left by a dead process is taken over. */
+function takeLock(path: string): () => void {
+  mkdirSync(dirname(path), { recursive: true })
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx')
+      writeSync(fd, String(process.pid))
+      closeSync(fd)
+      return () => rmSync(path, { force: true })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      const pid = Number(readFileSync(path, 'utf8'))
+      if (pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new LlmError(`another 'llm models pull' (pid ${pid}) is downloading this model`, { where: path, hint: 'wait for it to finish, or delete the lock file if that process is gone' })
+      }
+      rmSync(path, { force: true })
+    }
+  }
+  throw new LlmError('cannot take the download lock', { where: path })
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
