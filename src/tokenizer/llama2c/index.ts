@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs'
+import { fileError, LlmError } from '../../core/errors.js'
+import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
+
+/**
+ * llama2.c's `tokenizer.bin` (written by its tokenizer.py `export()`): int32 max_token_length,
+ * then per token float32 score, int32 byte length, the bytes. Piece texts use a real space
+ * where SentencePiece writes U+2581; BOS/EOS are stored as "\n<s>\n" / "\n</s>\n"; bytes as
+ * "<0xNN>". Ids 0, 1, 2 are <unk>, BOS, EOS and ids 3..258 the 256 bytes (run.c hard-codes this).
+ *
+ * Encoding and decoding follow run.c's `encode()` / `decode()` exactly (see the method docs).
+ */
+export const LLAMA2C_BOS = 1
+export const LLAMA2C_EOS = 2
+/** run.c: "the first 3 vocab elements are <unk>, <s>, </s>", then the 256 byte tokens */
+const BYTE_OFFSET = 3
+
+export interface Llama2cVocab {
+  maxTokenLength: number
+  /** each piece's raw bytes */
+  pieces: Uint8Array[]
+  scores: Float32Array
+}
+
+/** Parse a tokenizer.bin buffer. The vocab size is not in the file: the pieces run to its end. */
+export function parseLlama2cTokenizer(buf: Uint8Array, where: string): Llama2cVocab {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  const bad = (why: string): LlmError => new LlmError(`not a valid llama2.c tokenizer.bin: ${why}`, { where, hint: 'expected llama2.c\'s tokenizer.bin (int max_token_length, then float score, int len, bytes per token)' })
+  if (buf.length < 4) throw bad('file too short')
+  const maxTokenLength = dv.getInt32(0, true)
+  if (maxTokenLength <= 0 || maxTokenLength > 4096) throw bad(`max_token_length ${maxTokenLength} is implausible`)
+  const pieces: Uint8Array[] = []
+  const scores: number[] = []
+  let off = 4
+  while (off < buf.length) {
+    if (off + 8 > buf.length) throw bad(`truncated entry for token ${pieces.length}`)
+    const score = dv.getFloat32(off, true)
+    const len = dv.getInt32(off + 4, true)
+    off += 8
+    if (len < 0 || len > maxTokenLength || off + len > buf.length) throw bad(`token ${pieces.length} has length ${len} (max_token_length ${maxTokenLength})`)
+    pieces.push(buf.slice(off, off + len))
+    scores.push(score)
+    off += len
+  }
+  if (pieces.length < BYTE_OFFSET + 256) throw bad(`only ${pieces.length} tokens; expected <unk>, <s>, </s> and 256 byte tokens at least`)
+  return { maxTokenLength, pieces, scores: Float32Array.from(scores) }
+}
+
+/** what run.c's sscanf(piece, "<0x%02hhX>") accepts (it never checks the closing '>') */
+const BYTE_PIECE = /^<0x([0-9A-Fa-f]{1,2})/
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+
+export class Llama2cTokenizer implements Tokenizer {
+  readonly kind = 'llama2c'
+  readonly vocabSize: number
+  readonly bosTokenId = LLAMA2C_BOS
+  readonly eosTokenId = LLAMA2C_EOS
+  readonly specialTokens: ReadonlyMap<string, number> = new Map([['<s>', LLAMA2C_BOS], ['</s>', LLAMA2C_EOS]])
+  /** piece bytes (as a latin1 string, one char per byte) → id; the lowest id wins a duplicate */
+  private readonly lookup = new Map<string, number>()
+  private readonly keys: string[]
+  private readonly rawByte: Int16Array
+
+  constructor(readonly vocab: Llama2cVocab) {
+    this.vocabSize = vocab.pieces.length
+    this.keys = vocab.pieces.map(latin1)
+    this.keys.forEach((k, id) => { if (!this.lookup.has(k)) this.lookup.set(k, id) })
+    // run.c decode: sscanf(piece, "<0x%02hhX>") turns a byte piece into the raw byte
+    this.rawByte = new Int16Array(this.vocabSize).fill(-1)
+    this.keys.forEach((k, id) => {
+      const m = BYTE_PIECE.exec(k)
+      if (m) this.rawByte[id] = parseInt(m[1]!, 16)
+    })
+  }
+
+  /**
+   * run.c `encode(t, text, bos, eos=0)`: optional BOS (1); the " " piece as a dummy prefix when
+   * the text is not empty; one token per UTF-8 code point found in the vocab, else one token per
+   * byte (byte + 3); then repeatedly merge the adjacent pair whose concatenated piece has the
+   * highest score (ties: leftmost), until no pair is a piece. No whitespace is collapsed.
+   * (run.c cannot see past a NUL byte in its C string; here NUL is an ordinary byte.)
+   */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const tokens: number[] = []
+    const allowed = opts.allowedSpecial ?? 'none'
+    if (allowed !== 'none') {
+      // control-token texts in the input become BOS/EOS; the text between is encoded as is
+      const parts = text.split(/(<s>|<\/s>)/)
+      let first = true
+      for (const part of parts) {
+        const id = this.specialTokens.get(part)
+        if (id !== undefined && (allowed === 'all' || allowed.has(part))) tokens.push(id)
+        else if (part.length > 0) tokens.push(...this.encodePlain(part, first && !!opts.addSpecialTokens))
+        else continue
+        first = false
+      }
+      if (first && opts.addSpecialTokens) tokens.push(LLAMA2C_BOS)
+      return tokens
+    }
+    return this.encodePlain(text, !!opts.addSpecialTokens)
+  }
+
+  private encodePlain(text: string, bos: boolean): number[] {
+    const bytes = Buffer.from(text, 'utf8')
+    const ids: number[] = []
+    if (bos) ids.push(LLAMA2C_BOS)
+    if (bytes.length > 0) {
+      const space = this.lookup.get(' ')
+      if (space !== undefined) ids.push(space)
+    }
+    // one token per code point, or per byte when the code point is not a piece
+    let start = 0
+    for (let i = 0; i < bytes.length; i++) {
+      if ((bytes[i]! & 0xc0) !== 0x80) start = i
+      const next = i + 1 < bytes.length ? bytes[i + 1]! : 0
+      // run.c caps a code point at 4 bytes to protect its buffer
+      if ((next & 0xc0) === 0x80 && i - start + 1 < 4) continue
+      const id = this.lookup.get(bytes.toString('latin1', start, i + 1))
+      if (id !== undefined) ids.push(id)
+      else for (let k = start; k <= i; k++) ids.push(bytes[k]! + BYTE_OFFSET)
+      start = i + 1
+    }
+    return this.merge(ids)
+  }
+
+  /**
+   * The greedy merge loop. run.c rescans all pairs each round (O(n²)); a heap keyed on
+   * (score desc, position asc) with stale entries skipped picks the same pair every round.
+   */
+  private merge(ids: number[]): number[] {
+    const n = ids.length
+    if (n < 2) return ids
+    const tok = Int32Array.from(ids)
+    const next = new Int32Array(n)
+    const prev = new Int32Array(n)
+    const version = new Int32Array(n)
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1
+      prev[i] = i - 1
+    }
+    const scores = this.vocab.scores
+    // heap entries: [score, left, leftVersion, right, rightVersion, mergedId]
+    const heap: Array<[number, number, number, number, number, number]> = []
+    const before = (a: (typeof heap)[0], b: (typeof heap)[0]): boolean => a[0] > b[0] || (a[0] === b[0] && a[1] < b[1])
+    const push = (e: (typeof heap)[0]): void => {
+      heap.push(e)
+      let i = heap.length - 1
+      while (i > 0) {
+        const p = (i - 1) >> 1
+        if (!before(heap[i]!, heap[p]!)) break
+        ;[heap[i], heap[p]] = [heap[p]!, heap[i]!]
+        i = p
+      }
+    }
+    const pop = (): (typeof heap)[0] | undefined => {
+      const top = heap[0]
+      const last = heap.pop()
+      if (heap.length > 0 && last) {
+        heap[0] = last
+        let i = 0
+        for (;;) {
+          const l = 2 * i + 1
+          let m = i
+          if (l < heap.length && before(heap[l]!, heap[m]!)) m = l
+          if (l + 1 < heap.length && before(heap[l + 1]!, heap[m]!)) m = l + 1
+          if (m === i) break
+          ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
+          i = m
+        }
+      }
+      return top
+    }
+    const consider = (l: number, r: number): void => {
+      if (l < 0 || r < 0) return
+      const id = this.lookup.get(this.keys[tok[l]!]! + this.keys[tok[r]!]!)
+      // run.c starts best_score at -1e10 and needs a strictly greater score
+      if (id !== undefined && scores[id]! > -1e10) push([scores[id]!, l, version[l]!, r, version[r]!, id])
+    }
+    for (let i = 0; i + 1 < n; i++) consider(i, i + 1)
+    let alive = n
+    for (let e = pop(); e; e = pop()) {
+      const [, l, lv, r, rv, id] = e
+      if (version[l] !== lv || version[r] !== rv || next[l] !== r) continue
+      tok[l] = id
+      version[l]!++
+      version[r] = -1 // r is gone
+      next[l] = next[r]!
+      if (next[r]! >= 0) prev[next[r]!] = l
+      alive--
+      consider(prev[l]!, l)
+      consider(l, next[l]!)
+    }
+    const out: number[] = new Array(alive)
+    for (let i = 0, k = 0; i !== -1; i = next[i]!) out[k++] = tok[i]!
+    return out
+  }
+
+  /**
+   * run.c `decode(prev_token, token)` applied along the sequence: a piece that follows BOS loses
+   * its leading space, `<0xNN>` pieces are raw bytes; the bytes are then read as UTF-8
+   * (malformed sequences become U+FFFD). `skipSpecialTokens` drops BOS/EOS.
+   */
+  decode(ids: readonly number[], opts: DecodeOptions = {}): string {
+    const out: number[] = []
+    let prev = -1
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new LlmError(`token id ${id} is out of range`, { where: 'decode', hint: `ids must be 0..${this.vocabSize - 1}` })
+      }
+      const skip = opts.skipSpecialTokens && (id === LLAMA2C_BOS || id === LLAMA2C_EOS)
+      if (!skip) out.push(...this.decodeBytes(prev, id))
+      prev = id
+    }
+    return Buffer.from(out).toString('utf8')
+  }
+
+  /** the raw bytes run.c's decode(prev, token) returns for one token (for streaming decoders) */
+  decodeBytes(prevToken: number, token: number): Uint8Array {
+    const piece = this.vocab.pieces[token]!
+    if (prevToken === LLAMA2C_BOS && piece[0] === 0x20) {
+      const rest = piece.subarray(1)
+      const m = BYTE_PIECE.exec(latin1(rest))
+      return m ? Uint8Array.of(parseInt(m[1]!, 16)) : rest
+    }
+    const raw = this.rawByte[token]!
+    return raw >= 0 ? Uint8Array.of(raw) : piece
+  }
+
+  idToToken(id: number): string | undefined {
+    const p = this.vocab.pieces[id]
+    return p && Buffer.from(p).toString('utf8')
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.lookup.get(Buffer.from(token, 'utf8').toString('latin1'))
+  }
+
+  score(id: number): number {
+    return this.vocab.scores[id] ?? 0
+  }
+}
+
+/** Load a llama2.c `tokenizer.bin`. */
+export function loadLlama2cTokenizer(path: string): Llama2cTokenizer {
+  let buf: Buffer
+  try {
+    buf = readFileSync(path)
+  } catch (e) {
+    throw fileError(path, e)
+  }
+  return new Llama2cTokenizer(parseLlama2cTokenizer(buf, path))
+}
