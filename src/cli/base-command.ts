@@ -41,7 +41,7 @@ export abstract class BaseCommand extends Command {
     // oclif's own exit (this.exit) passes through untouched.
     if (err instanceof Errors.ExitError) throw err
     const { line, code } = describeError(err)
-    process.stderr.write(`llm ${this.id ?? ''}: error: ${line}\n`.replace('llm : ', 'llm: '))
+    process.stderr.write(`llm ${(this.id ?? '').replace(/:/g, ' ')}: error: ${line}\n`.replace('llm : ', 'llm: '))
     if (this.debugMode && err.stack) process.stderr.write(err.stack + '\n')
     this.exit(code)
   }

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hasShared, noSharedReason, repoRoot, shared, type CliResult } from '../helpers.js'
+import { startHubServer, type HubServer } from '../core/store/hub-server.js'
+
+/** runCli, but asynchronous: the hub server lives in this process and must keep answering. */
+function runCliAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((ok) => {
+    const p = spawn(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    p.stdout.on('data', (d) => (stdout += d))
+    p.stderr.on('data', (d) => (stderr += d))
+    p.on('close', (code) => ok({ stdout, stderr, code: code ?? -1 }))
+  })
+}
+
+/** our own stderr lines (oclif may add loader warnings about other commands while they are being written) */
+const errLines = (r: CliResult) => r.stderr.split('\n').filter((l) => l.startsWith('llm '))
+
+describe.skipIf(!hasShared)(`llm models (built CLI, local hub) ${hasShared ? '' : noSharedReason}`, () => {
+  let hub: HubServer
+  let home: string
+  let env: Record<string, string>
+  beforeAll(async () => {
+    hub = await startHubServer({ 'test-owner/tiny-gpt2': { dir: shared('models/ortgenai-tiny-random-gpt2-fp32') } })
+    home = mkdtempSync(join(tmpdir(), 'llm-models-cli-'))
+    env = { LLM_HOME: home, HF_ENDPOINT: hub.url }
+  })
+  afterAll(async () => {
+    await hub.close()
+    rmSync(home, { recursive: true, force: true })
+  })
+
+  it('pull → list → show → rm, with --json on each', async () => {
+    let r = await runCliAsync(['models', 'list'], env)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/no models in/)
+
+    r = await runCliAsync(['models', 'pull', 'test-owner/tiny-gpt2', '--include', '*.json', '--progress', 'jsonl'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const path = join(home, 'models', 'test-owner--tiny-gpt2')
+    expect(r.stdout).toBe(path + '\n') // stdout carries only the result
+    const events = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; done?: number; total?: number })
+    expect(events.at(-1)).toMatchObject({ event: 'done' })
+    expect(readFileSync(join(path, 'vocab.json')).equals(readFileSync(shared('models/ortgenai-tiny-random-gpt2-fp32/vocab.json')))).toBe(true)
+
+    r = await runCliAsync(['models', 'pull', 'test-owner/tiny-gpt2', '--include', '*.json', '--json'], env)
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'up-to-date', downloaded_bytes: 0 })
+
+    r = await runCliAsync(['models', 'list'], env)
+    expect(r.stdout).toMatch(/^NAME\s+SIZE\s+FILES\s+COMMIT\ntest-owner\/tiny-gpt2\s+\d+(\.\d)? kB\s+6\s+c0ffee0000\n$/)
+    r = await runCliAsync(['models', 'list', '--json'], env)
+    const listed = JSON.parse(r.stdout) as { models: Array<{ name: string; files: number }> }
+    expect(listed.models).toMatchObject([{ name: 'test-owner/tiny-gpt2', files: 6 }])
+
+    r = await runCliAsync(['models', 'show', 'tiny-gpt2'], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/layers:\s+5\n/)
+    expect(r.stdout).toMatch(/vocab size:\s+1000\n/)
+    expect(r.stdout).toMatch(/FILE\s+SIZE\nconfig\.json/)
+    r = await runCliAsync(['models', 'show', 'test-owner/tiny-gpt2', '--json'], env)
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'test-owner/tiny-gpt2', config: { layers: 5, vocab_size: 1000 } })
+
+    r = await runCliAsync(['models', 'rm', 'test-owner/tiny-gpt2'], env)
+    expect(r.code).toBe(0)
+    expect(existsSync(path)).toBe(false)
+    r = await runCliAsync(['models', 'rm', 'test-owner/tiny-gpt2'], env)
+    expect(r.code).toBe(1)
+    expect(errLines(r)[0]).toMatch(/^llm models rm: error: test-owner\/tiny-gpt2: no model 'test-owner\/tiny-gpt2' in the store .*\(hint: .*llm models pull test-owner\/tiny-gpt2/)
+  })
+
+  it('offline and usage errors are one line with the right exit code', async () => {
+    let r = await runCliAsync(['models', 'pull', 'test-owner/tiny-gpt2', '--offline'], env)
+    expect(r.code).toBe(1)
+    expect(errLines(r)).toHaveLength(1)
+    expect(errLines(r)[0]).toMatch(/^llm models pull: error: test-owner\/tiny-gpt2: .*offline mode is on/)
+    r = await runCliAsync(['models', 'pull', 'not/a/repo'], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/not a Hugging Face repository id/)
+    r = await runCliAsync(['models', 'show'], env)
+    expect(r.code).toBe(2)
+  })
+})
