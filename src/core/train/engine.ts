@@ -1,0 +1,43 @@
+/**
+ * The training engine as the trainer sees it (/work/helpers/train-contract.md): the surface of
+ * `src/kernels/train/index.ts`. The loop depends on this interface only, so its data, schedule
+ * and checkpoint logic can be tested without building a graph.
+ */
+export interface LlamaConfig {
+  vocabSize: number; hiddenSize: number; intermediateSize: number; numHiddenLayers: number
+  numAttentionHeads: number; numKeyValueHeads: number; ropeTheta: number; rmsNormEps: number
+  tieWordEmbeddings: boolean; maxPositionEmbeddings: number
+}
+
+export interface AdamWConfig { beta1: number; beta2: number; eps: number; weightDecay: number; gradClip: number }
+
+export interface OptimizerState { m: Map<string, Float32Array>; v: Map<string, Float32Array>; step: number }
+
+export interface TrainSessionLike {
+  setState(params: Map<string, Float32Array>, opt?: OptimizerState): void
+  getState(): { params: Map<string, Float32Array> } & OptimizerState
+  step(inputIds: Int32Array, targets: Int32Array, lr: number, opts?: { accumulate?: boolean }): Promise<{ loss: number; gradNorm: number }>
+  evalLoss(inputIds: Int32Array, targets: Int32Array): Promise<number>
+  release(): Promise<void>
+}
+
+export interface Engine {
+  llamaParamSpecs(cfg: LlamaConfig): { name: string; shape: number[] }[]
+  initLlamaParams(cfg: LlamaConfig, seed: number): Map<string, Float32Array>
+  createSession(opts: { config: LlamaConfig; adamw: AdamWConfig; batchSize: number; seqLen: number; device?: string; threads?: number }): Promise<TrainSessionLike>
+}
+
+/** The ONNX-graph engine of src/kernels/train. */
+export async function loadEngine(): Promise<Engine> {
+  // typed through this file's interfaces: the engine module is written against the same contract
+  const mod = (await import('../../kernels/train/index.js' as string)) as {
+    llamaParamSpecs: Engine['llamaParamSpecs']
+    initLlamaParams: Engine['initLlamaParams']
+    TrainSession: { create: Engine['createSession'] }
+  }
+  return {
+    llamaParamSpecs: mod.llamaParamSpecs,
+    initLlamaParams: mod.initLlamaParams,
+    createSession: (opts) => mod.TrainSession.create(opts),
+  }
+}
