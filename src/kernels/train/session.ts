@@ -1,0 +1,193 @@
+/**
+ * TrainSession: a Llama training step as ONE onnxruntime run. Parameters and AdamW moments live
+ * here as flat float32 buffers; each step feeds them in and adopts the updated buffers the graph
+ * returns (inputs are zero-copy, outputs are fresh buffers each run).
+ *
+ * Gradient accumulation: `step(..., { accumulate: true })` runs the 'grad' graph and adds this
+ * micro-batch's gradient to a running sum (fed back in as `grad_in`); the next step without
+ * `accumulate` runs the 'apply' graph, which adds its own gradient, multiplies the sum by 1/k
+ * (k = micro-batches in the group, so the update uses the MEAN of the micro-batch gradients, as
+ * nanoGPT does by dividing each loss by the accumulation count) and then clips and updates.
+ * The 'grad', 'apply' and 'eval' sessions are created on first use.
+ */
+import { LlmError, usageError } from '../../core/errors.js'
+import { ModelSession, tensor, type Feeds } from '../../core/runtime/ort.js'
+import type { AdamWConfig } from './adamw.js'
+import { flatLayout, packFlat, unpackFlat, type FlatLayout } from './flat.js'
+import { initLlamaParams, llamaParamSpecs, type LlamaConfig } from './llama.js'
+import { buildTrainGraph, type TrainGraphKind } from './step-graph.js'
+
+export interface TrainSessionOptions {
+  config: LlamaConfig
+  adamw: AdamWConfig
+  batchSize: number
+  seqLen: number
+  /** onnxruntime device name (see core/runtime/ort.ts DEVICES); default cpu */
+  device?: string
+  /** intra-op threads; default: onnxruntime's choice */
+  threads?: number
+  /** seed for the default initialisation used when setState was never called */
+  seed?: number
+}
+
+export interface TrainState {
+  params: Map<string, Float32Array>
+  m: Map<string, Float32Array>
+  v: Map<string, Float32Array>
+  /** optimisation steps taken (bias correction uses step + 1 next) */
+  step: number
+}
+
+export interface StepOptions {
+  /** add this micro-batch's gradient to the running sum and do not update yet */
+  accumulate?: boolean
+}
+
+export interface StepResult {
+  /** mean loss of this micro-batch, before the update */
+  loss: number
+  /** global gradient norm before clipping: of this micro-batch's gradient when accumulating,
+   *  else of the gradient the update used (the accumulated mean on the last micro-batch) */
+  gradNorm: number
+}
+
+export class TrainSession {
+  readonly layout: FlatLayout
+  private readonly sessions = new Map<TrainGraphKind, ModelSession>()
+  private params?: Float32Array
+  private m: Float32Array
+  private v: Float32Array
+  private stepCount = 0
+  private gradSum?: Float32Array
+  private microBatches = 0
+
+  private constructor(readonly opts: TrainSessionOptions) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw usageError(`batch size must be a positive integer, got ${opts.batchSize}`)
+    if (!Number.isInteger(opts.seqLen) || opts.seqLen <= 0) throw usageError(`sequence length must be a positive integer, got ${opts.seqLen}`)
+    this.layout = flatLayout(llamaParamSpecs(opts.config))
+    this.m = new Float32Array(this.layout.total)
+    this.v = new Float32Array(this.layout.total)
+  }
+
+  static async create(opts: TrainSessionOptions): Promise<TrainSession> {
+    const s = new TrainSession(opts)
+    await s.session('step')
+    return s
+  }
+
+  /** number of parameters (tied embeddings counted once) */
+  get numParams(): number { return this.layout.total }
+  get stepsTaken(): number { return this.stepCount }
+
+  setState(params: Map<string, Float32Array>, opt?: { m: Map<string, Float32Array>; v: Map<string, Float32Array>; step: number }): void {
+    this.params = packFlat(this.layout, params, 'weights')
+    if (opt) {
+      this.m = packFlat(this.layout, opt.m, 'optimizer state (m)')
+      this.v = packFlat(this.layout, opt.v, 'optimizer state (v)')
+      if (!Number.isInteger(opt.step) || opt.step < 0) throw new LlmError(`optimizer step must be a non-negative integer, got ${opt.step}`)
+      this.stepCount = opt.step
+    } else {
+      this.m = new Float32Array(this.layout.total)
+      this.v = new Float32Array(this.layout.total)
+      this.stepCount = 0
+    }
+    this.gradSum = undefined
+    this.microBatches = 0
+  }
+
+  getState(): TrainState {
+    return {
+      params: unpackFlat(this.layout, this.flatParams()),
+      m: unpackFlat(this.layout, this.m),
+      v: unpackFlat(this.layout, this.v),
+      step: this.stepCount,
+    }
+  }
+
+  async step(inputIds: Int32Array, targets: Int32Array, lr: number, opts: StepOptions = {}): Promise<StepResult> {
+    const feeds = this.batchFeeds(inputIds, targets)
+    const N = this.layout.total
+    if (opts.accumulate) {
+      feeds.grad_in = tensor('float32', this.gradSum ?? new Float32Array(N), [N])
+      const out = await (await this.session('grad')).run(feeds)
+      this.gradSum = out.grad_out.data as Float32Array
+      this.microBatches++
+      return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data) }
+    }
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw usageError(`learning rate must be a finite number ≥ 0, got ${lr}`)
+    feeds.m = tensor('float32', this.m, [N])
+    feeds.v = tensor('float32', this.v, [N])
+    feeds.lr = tensor('float32', Float32Array.of(lr), [])
+    feeds.step = tensor('float32', Float32Array.of(this.stepCount + 1), [])
+    let kind: TrainGraphKind = 'step'
+    if (this.gradSum) {
+      kind = 'apply'
+      feeds.grad_in = tensor('float32', this.gradSum, [N])
+      feeds.grad_scale = tensor('float32', Float32Array.of(1 / (this.microBatches + 1)), [])
+    }
+    const out = await (await this.session(kind)).run(feeds)
+    this.params = out.params_out.data as Float32Array
+    this.m = out.m_out.data as Float32Array
+    this.v = out.v_out.data as Float32Array
+    this.stepCount++
+    this.gradSum = undefined
+    this.microBatches = 0
+    return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data) }
+  }
+
+  /** Loss and per-tensor gradients of a batch, without updating (diagnostics and tests). */
+  async gradients(inputIds: Int32Array, targets: Int32Array): Promise<{ loss: number; gradNorm: number; grads: Map<string, Float32Array> }> {
+    const feeds = this.batchFeeds(inputIds, targets)
+    feeds.grad_in = tensor('float32', new Float32Array(this.layout.total), [this.layout.total])
+    const out = await (await this.session('grad')).run(feeds)
+    return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data), grads: unpackFlat(this.layout, out.grad_out.data as Float32Array) }
+  }
+
+  async evalLoss(inputIds: Int32Array, targets: Int32Array): Promise<number> {
+    const out = await (await this.session('eval')).run(this.batchFeeds(inputIds, targets))
+    return scalar(out.loss.data)
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await s.release()
+    this.sessions.clear()
+  }
+
+  private flatParams(): Float32Array {
+    this.params ??= packFlat(this.layout, initLlamaParams(this.opts.config, this.opts.seed ?? 0), 'weights')
+    return this.params
+  }
+
+  private batchFeeds(inputIds: Int32Array, targets: Int32Array): Feeds {
+    const { batchSize: B, seqLen: T, config } = this.opts
+    if (inputIds.length !== B * T || targets.length !== B * T) {
+      throw usageError(`batch must be ${B}×${T} = ${B * T} tokens, got ${inputIds.length} ids and ${targets.length} targets`)
+    }
+    const V = config.vocabSize
+    for (let i = 0; i < inputIds.length; i++) {
+      if (inputIds[i] < 0 || inputIds[i] >= V) throw usageError(`token id ${inputIds[i]} at position ${i} is outside the vocabulary (size ${V})`)
+      if (targets[i] >= V) throw usageError(`target ${targets[i]} at position ${i} is outside the vocabulary (size ${V})`)
+    }
+    const N = this.layout.total
+    return {
+      params: tensor('float32', this.flatParams(), [N]),
+      input_ids: tensor('int32', inputIds, [B, T]),
+      targets: tensor('int32', targets, [B, T]),
+    }
+  }
+
+  private async session(kind: TrainGraphKind): Promise<ModelSession> {
+    let s = this.sessions.get(kind)
+    if (!s) {
+      const { config, adamw, batchSize, seqLen, device, threads } = this.opts
+      const graph = buildTrainGraph({ kind, config, adamw, layout: this.layout, batchSize, seqLen })
+      s = await ModelSession.create(graph.toBytes().model, { device, threads })
+      this.sessions.set(kind, s)
+    }
+    return s
+  }
+}
+
+function scalar(data: unknown): number {
+  return (data as Float32Array)[0]
+}
