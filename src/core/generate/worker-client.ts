@@ -4,7 +4,8 @@
  * Text and token callbacks arrive as messages, one per token; `signal` aborts between tokens.
  */
 import { Worker } from 'node:worker_threads'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { LlmError, type ExitCode } from '../errors.js'
 import type { ChatMessage } from '../model/chat-template.js'
 import type { LoadModelOptions, Prompt } from '../model/load.js'
@@ -23,12 +24,19 @@ export function deserializeError(e: SerializedError): Error {
   return e.llm ? new LlmError(e.message, { where: e.where, hint: e.hint, exitCode: e.exitCode as ExitCode | undefined }) : new Error(e.message)
 }
 
-/** worker.js beside this file; from TypeScript sources (vitest, tsx) run worker.ts through tsx. */
-function workerEntry(): { file: string; execArgv: string[] } {
+/**
+ * worker.js beside this file. When running from TypeScript sources (vitest, tsx dev mode) the
+ * worker is a tiny ES module that registers tsx's loader in the worker thread and then imports
+ * worker.ts (Node 20 applies neither the parent's loader hooks nor `--import` in execArgv to
+ * workers).
+ */
+function workerEntry(): URL {
   const here = fileURLToPath(import.meta.url)
-  return here.endsWith('.ts')
-    ? { file: here.replace(/worker-client\.ts$/, 'worker.ts'), execArgv: ['--import', 'tsx'] }
-    : { file: here.replace(/worker-client\.js$/, 'worker.js'), execArgv: [] }
+  if (!here.endsWith('.ts')) return pathToFileURL(here.replace(/worker-client\.js$/, 'worker.js'))
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
+  const entry = pathToFileURL(here.replace(/worker-client\.ts$/, 'worker.ts')).href
+  const code = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(entry)});`
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`)
 }
 
 export class WorkerGenerator implements Generator {
@@ -57,8 +65,7 @@ export class WorkerGenerator implements Generator {
   }
 
   static async open(spec: string | undefined, opts: Omit<LoadModelOptions, 'env'> = {}): Promise<WorkerGenerator> {
-    const { file, execArgv } = workerEntry()
-    const worker = new Worker(file, { workerData: { spec, options: { device: opts.device, threads: opts.threads } }, execArgv })
+    const worker = new Worker(workerEntry(), { workerData: { spec, options: { device: opts.device, threads: opts.threads } } })
     const info = await new Promise<ModelInfo>((resolve, reject) => {
       const onMessage = (m: { ready?: ModelInfo | null; error?: SerializedError; info?: string }): void => {
         if (m.info !== undefined) { opts.onInfo?.(m.info); return }
