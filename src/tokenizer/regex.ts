@@ -31,6 +31,11 @@
  *     `\p{Script=Greek}`.
  *  9. Unicode tables: the JS engine's (Node 20.20: Unicode 17) are used. Characters assigned in a
  *     newer Unicode version than the reference library's tables are classified differently there.
+ * Dialects: 'rust' (default: tiktoken's fancy-regex) and 'oniguruma' (Hugging Face `Split`),
+ * which differ in three places: Oniguruma's `^`/`$` are LINE anchors (→ `(?<![^\n])`,
+ * `(?![^\n])`), its `\w` is L+M+Nd+Pc (no Join_Control, no Nl/Other_Alphabetic), and it has
+ * `\Z` (end or before a final newline). Oniguruma's multi-character case folding (`(?i)ss`
+ * matching ß) is not reproduced: split patterns only put short contractions under `(?i)`.
  * Refused: back-references, nested classes and class set operations (`[a&&b]`), POSIX classes,
  * flags other than i/s, verbose mode.
  */
@@ -47,14 +52,20 @@ type Node =
 
 type ClassItem = { t: 'range'; lo: number; hi: number } | { t: 'raw'; src: string }
 
-const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}'
+export type RegexDialect = 'rust' | 'oniguruma'
+
+/** the members of `\w` (UTS #18 Annex C for Rust; Oniguruma's Unicode "Word") */
+const WORD: Record<RegexDialect, string> = {
+  rust: '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}',
+  oniguruma: '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}',
+}
 const INF = Number.POSITIVE_INFINITY
 
 interface Flags { i: boolean; s: boolean }
 
 class Parser {
   pos = 0
-  constructor(readonly src: string, readonly where: string | undefined) {}
+  constructor(readonly src: string, readonly where: string | undefined, readonly dialect: RegexDialect) {}
 
   fail(what: string, at = this.pos): never {
     throw new LlmError(`cannot translate split regex: ${what} at offset ${at} of /${this.src}/`, {
@@ -121,7 +132,11 @@ class Parser {
     if (c === '(') return this.parseGroup(flags)
     if (c === '[') return this.parseClass(flags)
     if (c === '.') { this.pos++; return { t: 'raw', src: flags.s ? '[^]' : '[^\\n]' } }
-    if (c === '^' || c === '$') { this.pos++; return { t: 'raw', src: c } }
+    if (c === '^' || c === '$') {
+      this.pos++
+      if (this.dialect === 'rust') return { t: 'raw', src: c }
+      return { t: 'raw', src: c === '^' ? '(?<![^\\n])' : '(?![^\\n])' }
+    }
     if (c === '\\') return this.parseEscape(flags, false) as Node
     if (c === '*' || c === '+' || c === '?') this.fail(`nothing to repeat before '${c}'`, at)
     return { t: 'char', cp: this.codePoint(), ci: flags.i }
@@ -175,19 +190,23 @@ class Parser {
     const lit = (cp: number): Node | ClassItem => inClass ? { t: 'range', lo: cp, hi: cp } : { t: 'char', cp, ci: flags.i }
     const raw = (src: string): Node | ClassItem => ({ t: 'raw', src })
     const noCi = (what: string): void => { if (flags.i) this.fail(`${what} inside a case-insensitive group`, at) }
+    const WORD_ = WORD[this.dialect]
     switch (c) {
       case 's': return raw('\\p{White_Space}')
       case 'S': return raw('\\P{White_Space}')
       case 'd': return raw('\\p{Nd}')
       case 'D': return raw('\\P{Nd}')
-      case 'w': return raw(inClass ? WORD : `[${WORD}]`)
-      case 'W': if (inClass) this.fail('\\W inside a class'); return raw(`[^${WORD}]`)
+      case 'w': return raw(inClass ? WORD_ : `[${WORD_}]`)
+      case 'W': if (inClass) this.fail('\\W inside a class'); return raw(`[^${WORD_}]`)
       case 'p': case 'P': noCi('Unicode property'); return raw(this.property(c === 'P', at))
       case 'A': if (inClass) this.fail('\\A inside a class', at); return raw('^')
-      case 'z': case 'Z': if (inClass) this.fail('\\z inside a class', at); return raw('$')
+      case 'z': if (inClass) this.fail('\\z inside a class', at); return raw('$')
+      case 'Z':
+        if (inClass || this.dialect === 'rust') this.fail('unsupported escape \\Z', at)
+        return raw('(?=\\n?$)')
       case 'b': case 'B': {
         if (inClass) this.fail('\\b inside a class', at)
-        const w = `[${WORD}]`
+        const w = `[${WORD_}]`
         return raw(c === 'b' ? `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))` : `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))`)
       }
       case 't': return lit(9)
@@ -360,20 +379,27 @@ class Emitter {
   }
 }
 
+export interface TranslateOptions {
+  /** the file the pattern came from, named in errors */
+  where?: string
+  /** whose semantics to reproduce; default 'rust' */
+  dialect?: RegexDialect
+}
+
 /** The JS RegExp source (for flags `u`) equivalent to a Rust-regex/Oniguruma pattern. */
-export function translateRegex(pattern: string, where?: string): string {
-  const p = new Parser(pattern, where)
+export function translateRegex(pattern: string, opts: TranslateOptions = {}): string {
+  const p = new Parser(pattern, opts.where, opts.dialect ?? 'rust')
   const tree = p.parseAlt({ i: false, s: false })
   if (p.pos !== pattern.length) p.fail("unbalanced ')'")
   return new Emitter().emit(tree)
 }
 
 /** Translate and compile with flags `gu` (global: for `lastIndex`-driven split loops). */
-export function compileSplitRegex(pattern: string, where?: string): RegExp {
-  const src = translateRegex(pattern, where)
+export function compileSplitRegex(pattern: string, opts: TranslateOptions = {}): RegExp {
+  const src = translateRegex(pattern, opts)
   try {
     return new RegExp(src, 'gu')
   } catch (err) {
-    throw new LlmError(`cannot compile translated split regex /${pattern}/: ${(err as Error).message}`, { where, cause: err })
+    throw new LlmError(`cannot compile translated split regex /${pattern}/: ${(err as Error).message}`, { where: opts.where, cause: err })
   }
 }

@@ -65,7 +65,7 @@ export class TiktokenEncoding implements Tokenizer {
   private readonly cache = new BoundedCache<number | number[]>(1 << 17)
   private buf: Uint8Array = new Uint8Array(1024)
   private decodeBuf: Uint8Array = new Uint8Array(4096)
-  private readonly decoder = new TextDecoder('utf-8')
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true }) // keep a leading U+FEFF: it is text (Python's bytes.decode keeps it)
 
   constructor(spec: TiktokenSpec) {
     this.name = spec.name
@@ -77,7 +77,7 @@ export class TiktokenEncoding implements Tokenizer {
         throw new LlmError(`no rank for the single byte 0x${b.toString(16).padStart(2, '0')}`, { where: spec.name, hint: 'tiktoken needs every byte to be a token' })
       }
     }
-    this.regex = compileSplitRegex(spec.pattern, spec.name)
+    this.regex = compileSplitRegex(spec.pattern, { where: spec.name })
     const specials = new Map<string, number>()
     for (const [text, id] of Object.entries(spec.specialTokens)) {
       if (this.table.bytesOf(id) !== undefined || this.specialById.has(id)) {
