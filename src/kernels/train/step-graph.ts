@@ -40,8 +40,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): Graph {
   const flat64 = (x: string): string => t.reshape(g.op('Cast', [x], { to: 7 }), [B * T])
 
   const leaves = splitParams(t, layout, params)
-  const param = (name: string) => leaves.get(name)!
-  const loss = llamaLoss(t, config, param, flat64(ids), flat64(targets), B, T)
+  const loss = llamaLoss(t, config, leaves, flat64(ids), flat64(targets), B, T)
   g.op('Identity', [loss.name], {}, { name: 'loss' })
   g.output('loss', 'float32', [])
   if (kind === 'eval') return g

@@ -1,0 +1,52 @@
+/**
+ * Micro-benchmark of one TrainSession.step (the whole step graph: forward, backward, clipping,
+ * AdamW) at two sizes: nanoGPT's shakespeare-char (4 layers, 4 heads, dim 128, seq 64, batch 12,
+ * vocab 65) and a ~12.7M-parameter model (dim 512, 4 layers, seq 128, batch 8).
+ * Compare with `OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/torch-step.py` (same shapes).
+ *
+ *   npm run build && node dist/bench/engine-step.js [--preset shakespeare|12m] [--steps 20] [--threads N]
+ */
+import { TrainSession, type LlamaConfig } from '../src/kernels/train/index.js'
+
+const PRESETS: Record<string, { config: LlamaConfig; batch: number; seq: number }> = {
+  shakespeare: {
+    config: { vocabSize: 65, hiddenSize: 128, intermediateSize: 512, numHiddenLayers: 4, numAttentionHeads: 4, numKeyValueHeads: 4, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: true, maxPositionEmbeddings: 64 },
+    batch: 12, seq: 64,
+  },
+  '12m': {
+    config: { vocabSize: 512, hiddenSize: 512, intermediateSize: 1376, numHiddenLayers: 4, numAttentionHeads: 8, numKeyValueHeads: 8, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: true, maxPositionEmbeddings: 128 },
+    batch: 8, seq: 128,
+  },
+}
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : dflt
+}
+
+async function main(): Promise<void> {
+  const presetName = arg('preset', 'shakespeare')
+  const p = PRESETS[presetName]
+  if (!p) throw new Error(`unknown preset ${presetName}; one of ${Object.keys(PRESETS).join(', ')}`)
+  const steps = Number(arg('steps', '20'))
+  const threads = Number(arg('threads', '0')) || undefined
+  const t0 = performance.now()
+  const s = await TrainSession.create({ config: p.config, adamw: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 }, batchSize: p.batch, seqLen: p.seq, threads })
+  const created = performance.now() - t0
+  const n = p.batch * p.seq
+  const ids = Int32Array.from({ length: n }, (_, i) => (i * 7919) % p.config.vocabSize)
+  const targets = Int32Array.from({ length: n }, (_, i) => (i * 104729 + 3) % p.config.vocabSize)
+  const times: number[] = []
+  let loss = 0
+  for (let i = 0; i < steps + 2; i++) {
+    const t = performance.now()
+    loss = (await s.step(ids, targets, 1e-3)).loss
+    if (i >= 2) times.push(performance.now() - t) // first runs warm up allocators
+  }
+  await s.release()
+  times.sort((a, b) => a - b)
+  const median = times[Math.floor(times.length / 2)]
+  console.log(JSON.stringify({ preset: presetName, params: s.numParams, threads: threads ?? 'default', sessionMs: Math.round(created), medianStepMs: +median.toFixed(2), minStepMs: +times[0].toFixed(2), finalLoss: +loss.toFixed(4) }))
+}
+
+main().catch((e) => { console.error(e); process.exit(1) })
