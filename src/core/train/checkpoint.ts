@@ -7,6 +7,7 @@ import { readSafetensors, writeSafetensors, type SafeTensor } from '../safetenso
 import type { SamplerState } from '../data/batches.js'
 import type { LlamaConfig, OptimizerState } from './engine.js'
 import type { TrainOptions } from './options.js'
+import { exportOnnx } from './export.js'
 
 /**
  * A run folder is a Hugging Face model folder (config.json, model.safetensors, tokenizer.json,
@@ -53,8 +54,6 @@ export interface FolderFiles {
   generationConfig: Record<string, unknown>
   tokenizerJson?: string
   tokenizerConfigJson?: string
-  /** onnx/model.onnx (and its external data) for `llm generate` */
-  onnx?: { model: Uint8Array; externalData?: Uint8Array; externalName?: string }
   metricsLines: string[]
 }
 
@@ -105,11 +104,7 @@ function writeModelFolder(dir: string, files: FolderFiles): void {
     copyFileSync(join(dir, 'checkpoint', 'model.safetensors'), tmp) // file systems without hard links
   }
   renameSync(tmp, join(dir, 'model.safetensors'))
-  if (files.onnx) {
-    const name = files.onnx.externalName ?? 'model.onnx_data'
-    if (files.onnx.externalData) writeFileAtomic(join(dir, 'onnx', name), files.onnx.externalData)
-    writeFileAtomic(join(dir, 'onnx', 'model.onnx'), files.onnx.model)
-  }
+  exportOnnx(dir)
   writeFileAtomic(join(dir, 'metrics.jsonl'), files.metricsLines.map((l) => l + '\n').join(''))
 }
 

@@ -3,13 +3,10 @@
  * `src/kernels/train/index.ts`. The loop depends on this interface only, so its data, schedule
  * and checkpoint logic can be tested without building a graph.
  */
-export interface LlamaConfig {
-  vocabSize: number; hiddenSize: number; intermediateSize: number; numHiddenLayers: number
-  numAttentionHeads: number; numKeyValueHeads: number; ropeTheta: number; rmsNormEps: number
-  tieWordEmbeddings: boolean; maxPositionEmbeddings: number
-}
+import { TrainSession, initLlamaParams, llamaParamSpecs } from '../../kernels/train/index.js'
+import type { AdamWConfig, LlamaConfig } from '../../kernels/train/index.js'
 
-export interface AdamWConfig { beta1: number; beta2: number; eps: number; weightDecay: number; gradClip: number }
+export type { AdamWConfig, LlamaConfig }
 
 export interface OptimizerState { m: Map<string, Float32Array>; v: Map<string, Float32Array>; step: number }
 
@@ -28,16 +25,10 @@ export interface Engine {
 }
 
 /** The ONNX-graph engine of src/kernels/train. */
-export async function loadEngine(): Promise<Engine> {
-  // typed through this file's interfaces: the engine module is written against the same contract
-  const mod = (await import('../../kernels/train/index.js' as string)) as {
-    llamaParamSpecs: Engine['llamaParamSpecs']
-    initLlamaParams: Engine['initLlamaParams']
-    TrainSession: { create: Engine['createSession'] }
-  }
+export function onnxEngine(): Engine {
   return {
-    llamaParamSpecs: mod.llamaParamSpecs,
-    initLlamaParams: mod.initLlamaParams,
-    createSession: (opts) => mod.TrainSession.create(opts),
+    llamaParamSpecs,
+    initLlamaParams,
+    createSession: (opts) => TrainSession.create(opts),
   }
 }

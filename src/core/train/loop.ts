@@ -2,7 +2,6 @@ import { BatchSampler, Rng } from '../data/batches.js'
 import { saveCheckpoint, STATE_FORMAT, STATE_VERSION, type RunState } from './checkpoint.js'
 import type { Engine, TrainSessionLike } from './engine.js'
 import { generationConfig, llamaConfigToHf } from './hf-folder.js'
-import { exportOnnx } from './export.js'
 import type { PartialOptions, TrainOptions } from './options.js'
 import { prepareRun, type Prepared } from './prepare.js'
 import { learningRate } from './schedule.js'
@@ -58,7 +57,7 @@ export async function runTraining(req: RunRequest, engine: Engine, events: LoopE
   if (p.startStep > 0) events.log(`resuming ${o.out} at step ${p.startStep} of ${o.steps}`)
   if (p.tokensCached) events.log('tokenized data: from cache')
   const nParams = [...p.params.values()].reduce((n, a) => n + a.length, 0)
-  events.log(`model: ${(nParams / 1e6).toFixed(2)}M parameters, ${o.layers === p.config.numHiddenLayers ? '' : 'from --init, '}${p.config.numHiddenLayers} layers, dim ${p.config.hiddenSize}, vocab ${p.config.vocabSize}; data: ${p.train.length} train / ${p.val.length} val tokens`)
+  events.log(`model: ${(nParams / 1e6).toFixed(2)}M parameters, ${o.init ? 'from --init, ' : ''}${p.config.numHiddenLayers} layers, dim ${p.config.hiddenSize}, vocab ${p.config.vocabSize}; data: ${p.train.length} train / ${p.val.length} val tokens`)
 
   const session = await engine.createSession({
     config: p.config,
@@ -95,10 +94,9 @@ async function loop(p: Prepared, session: TrainSessionLike, engine: Engine, even
       dataHash: p.dataHash, wallSeconds: wall(), trainLoss: trainLoss ?? undefined, valLoss: valLoss ?? undefined,
     }
     const tokens = { bos: p.bos, eos: p.eos }
-    const onnx = await exportOnnx(p.config, state.params, events.log)
     saveCheckpoint(o.out, { state: run, params: state.params, optimizer: state }, shapes, {
       hfConfig: llamaConfigToHf(p.config, tokens), generationConfig: generationConfig(tokens),
-      tokenizerJson: p.tokenizer?.hfJson, tokenizerConfigJson: p.tokenizer?.hfConfigJson, onnx, metricsLines: metrics,
+      tokenizerJson: p.tokenizer?.hfJson, tokenizerConfigJson: p.tokenizer?.hfConfigJson, metricsLines: metrics,
     })
     lastSaved = step
   }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
 import { LlmError, type ExitCode } from '../errors.js'
 import { createProgress, type ProgressMode } from '../../cli/progress.js'
 import type { RunRequest, TrainSummary } from './loop.js'
@@ -11,7 +12,7 @@ import type { WorkerMessage } from './worker.js'
  */
 export async function pretrain(req: RunRequest, progressMode: ProgressMode): Promise<TrainSummary> {
   const stopFlag = new SharedArrayBuffer(4)
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { req, stopFlag } })
+  const worker = startWorker({ req, stopFlag })
   let progress: ReturnType<typeof createProgress> | undefined
   let firstStep = -1
   let sigints = 0
@@ -67,4 +68,16 @@ export async function pretrain(req: RunRequest, progressMode: ProgressMode): Pro
       if (code !== 0 && sigints < 2) finish(() => reject(new LlmError(`training worker exited with code ${code}`)))
     })
   })
+}
+
+/** The compiled worker beside this file; in oclif's dev mode (TypeScript sources through tsx,
+ *  e.g. under vitest where NODE_ENV is not 'production') the .ts worker with tsx's loader. */
+function startWorker(workerData: unknown): Worker {
+  if (fileURLToPath(import.meta.url).endsWith('.ts')) {
+    const api = import.meta.resolve('tsx/esm/api')
+    const entry = new URL('./worker.ts', import.meta.url).href
+    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
+    return new Worker(boot, { eval: true, workerData })
+  }
+  return new Worker(new URL('./worker.js', import.meta.url), { workerData })
 }

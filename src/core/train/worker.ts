@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { LlmError } from '../errors.js'
-import { loadEngine } from './engine.js'
+import { onnxEngine } from './engine.js'
 import { runTraining, type RunRequest } from './loop.js'
 
 /**
@@ -20,7 +20,7 @@ const flag = new Int32Array(stopFlag)
 const post = (m: WorkerMessage) => parentPort!.postMessage(m)
 
 try {
-  const engine = await loadEngine()
+  const engine = onnxEngine()
   const summary = await runTraining(req, engine, {
     log: (line) => post({ type: 'log', line }),
     step: (metric, total) => post({ type: 'step', metric, total }),
