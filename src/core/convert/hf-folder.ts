@@ -1,0 +1,80 @@
+/**
+ * Write a Hugging Face Llama model folder: config.json, generation_config.json, model.safetensors,
+ * tokenizer.json, tokenizer_config.json and onnx/model.onnx (Optimum / transformers.js layout).
+ *
+ * Everything is written into a temporary sibling folder first and renamed into place at the end,
+ * so an interrupted conversion never leaves a half-written model under the requested name.
+ */
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { writeFileAtomic } from '../atomic.js'
+import { LlmError, fileError, usageError } from '../errors.js'
+import { writeSafetensors, type SafeTensor } from '../safetensors.js'
+import { emitLlamaDecoder } from '../../kernels/llama/decoder.js'
+import { llamaConfigToHf, llamaWeightShapes, type LlamaConfig } from '../../kernels/llama/config.js'
+
+export interface HfFolderContent {
+  config: LlamaConfig
+  weights: Map<string, SafeTensor>
+  tokenizerJson: Record<string, unknown>
+  tokenizerConfig: Record<string, unknown>
+  /** extra config.json keys */
+  extraConfig?: Record<string, unknown>
+}
+
+export interface WrittenFolder { dir: string; files: { path: string; bytes: number }[]; parameters: number }
+
+const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n'
+
+/** Refuse to replace a non-empty folder unless `force`. */
+export function checkOutputDir(out: string, force: boolean): void {
+  if (!existsSync(out)) return
+  if (!statSync(out).isDirectory()) throw usageError('exists and is not a folder', { where: out, hint: 'choose another --out' })
+  if (readdirSync(out).length && !force) throw usageError('folder exists and is not empty', { where: out, hint: 'pass --force to replace it, or choose another --out' })
+}
+
+export function writeHfLlamaFolder(outDir: string, c: HfFolderContent, opts: { force?: boolean } = {}): WrittenFolder {
+  const out = resolve(outDir)
+  checkOutputDir(out, opts.force ?? false)
+  // the weights the folder will hold, in HF's order (lm_head only when not tied)
+  const ordered = new Map<string, SafeTensor>()
+  let parameters = 0
+  for (const [name] of llamaWeightShapes(c.config)) {
+    const t = c.weights.get(name)
+    if (!t) throw new LlmError(`weight '${name}' is missing`)
+    ordered.set(name, t)
+    parameters += t.data.length
+  }
+  // the graph is emitted before anything is written: a bad weight fails early
+  const onnx = emitLlamaDecoder(c.config, ordered, { where: out }).toBytes({ producer: 'llm convert' }).model
+
+  const tmp = join(dirname(out), `.${basename(out)}.tmp-${randomBytes(4).toString('hex')}`)
+  const files: { path: string; bytes: number }[] = []
+  const put = (rel: string, data: string | Uint8Array) => {
+    writeFileAtomic(join(tmp, rel), data)
+    files.push({ path: rel, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength })
+  }
+  try {
+    const cfg = llamaConfigToHf(c.config, c.extraConfig)
+    put('config.json', json(cfg))
+    put('generation_config.json', json({ bos_token_id: c.config.bosTokenId, eos_token_id: c.config.eosTokenId }))
+    writeSafetensors(join(tmp, 'model.safetensors'), ordered, { format: 'pt' })
+    files.push({ path: 'model.safetensors', bytes: statSync(join(tmp, 'model.safetensors')).size })
+    put('tokenizer.json', JSON.stringify(c.tokenizerJson))
+    put('tokenizer_config.json', json(c.tokenizerConfig))
+    put('onnx/model.onnx', onnx)
+    if (existsSync(out)) {
+      const old = `${tmp}-old`
+      renameSync(out, old)
+      renameSync(tmp, out)
+      rmSync(old, { recursive: true, force: true })
+    } else {
+      renameSync(tmp, out)
+    }
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true })
+    throw fileError(out, err, 'cannot write model folder')
+  }
+  return { dir: out, files, parameters }
+}
