@@ -85,6 +85,7 @@ async function loop(p: Prepared, session: TrainSessionLike, engine: Engine, even
   let trainLoss: number | null = null
   let valLoss: number | null = null
   let lastSaved = startStep
+  let stepSeconds = 0 // time inside optimisation steps only (not validation or saving)
 
   const wall = () => p.wallSeconds + (Date.now() - started) / 1000
   const save = async () => {
@@ -119,7 +120,9 @@ async function loop(p: Prepared, session: TrainSessionLike, engine: Engine, even
     }
     step++
     trainLoss = lossSum / o.gradAccum
-    const m: StepMetric = { step, loss: trainLoss, lr, grad_norm: out.gradNorm, tokens_per_second: tokensPerStep / ((performance.now() - t0) / 1000) }
+    const dt = (performance.now() - t0) / 1000
+    stepSeconds += dt
+    const m: StepMetric = { step, loss: trainLoss, lr, grad_norm: out.gradNorm, tokens_per_second: tokensPerStep / dt }
     const last = step === o.steps
     if (canValidate && ((o.evalEvery > 0 && step % o.evalEvery === 0) || last)) {
       valLoss = await evaluate(session, p.val, o)
@@ -133,10 +136,9 @@ async function loop(p: Prepared, session: TrainSessionLike, engine: Engine, even
   return summary(false)
 
   function summary(interrupted: boolean): TrainSummary {
-    const secs = (Date.now() - started) / 1000
     return {
       steps: step, train_loss: trainLoss, val_loss: valLoss,
-      tokens_per_second: secs > 0 ? ((step - startStep) * tokensPerStep) / secs : 0,
+      tokens_per_second: stepSeconds > 0 ? ((step - startStep) * tokensPerStep) / stepSeconds : 0,
       wall_seconds: wall(), out: o.out, interrupted,
     }
   }
