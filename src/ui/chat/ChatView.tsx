@@ -38,7 +38,7 @@ export function ChatView({ items, streaming, editor, status, width, rows }: Chat
           <Text>{tail.lines.join('\n') || ' '}</Text>
         </Box>
       )}
-      <Box borderStyle="round" borderColor={status.busy ? 'gray' : 'cyan'} flexDirection="column" width={width}>
+      <Box borderStyle="round" borderColor={status.busy ? 'gray' : 'cyan'} flexDirection="column" width={width} paddingX={1}>
         {input.map((l, i) => (
           <Text key={i} wrap="wrap">
             <Text color="cyan">{i === 0 ? '› ' : '  '}</Text>
