@@ -73,7 +73,7 @@ export class HfTokenizer implements Tokenizer {
       this.idToTok[id] = tok
       if (id > maxId) maxId = id
     }
-    const added = readAddedTokens(ctx, root.added_tokens)
+    const added = assignIds(readAddedTokens(ctx, root.added_tokens), this.model.vocab)
     this.addedTokens = added
     for (const t of added) {
       this.addedById.set(t.id, t)
@@ -191,6 +191,28 @@ function readAddedTokens(ctx: Ctx, v: unknown): AddedToken[] {
       normalized: typeof o.normalized === 'boolean' ? o.normalized : !special,
     }
   })
+}
+
+/**
+ * tokenizers ignores the ids written in added_tokens: a token whose text is in the vocab (or was
+ * added before) takes that id, any other the next free id after the model's vocab
+ * (AddedVocabulary::add_tokens). Identical entries and empty texts are skipped.
+ */
+function assignIds(tokens: AddedToken[], vocab: ReadonlyMap<string, number>): AddedToken[] {
+  const byContent = new Map<string, number>()
+  const out: AddedToken[] = []
+  let maxAdded = -1
+  for (const t of tokens) {
+    if (t.content.length === 0) continue
+    if (out.some((o) => o.content === t.content && o.special === t.special && o.singleWord === t.singleWord &&
+      o.lstrip === t.lstrip && o.rstrip === t.rstrip && o.normalized === t.normalized)) continue
+    let id = byContent.get(t.content) ?? vocab.get(t.content)
+    if (id === undefined) id = maxAdded < 0 ? vocab.size : maxAdded >= vocab.size || vocab.size === 0 ? maxAdded + 1 : vocab.size
+    byContent.set(t.content, id)
+    if (id > maxAdded) maxAdded = id
+    out.push({ ...t, id })
+  }
+  return out
 }
 
 /** bos_token / eos_token of tokenizer_config.json: a string or an AddedToken object */

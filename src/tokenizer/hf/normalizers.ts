@@ -29,7 +29,8 @@ export function buildNormalizer(ctx: Ctx, cfg: unknown): Normalizer | undefined 
       const right = bool(ctx, o, 'strip_right', true)
       return (s) => strip(s, left, right)
     }
-    case 'StripAccents': return (s) => s.replace(/\p{Mn}/gu, '')
+    // unicode-normalization's is_combining_mark: every General_Category M (Mn, Mc, Me)
+    case 'StripAccents': return (s) => s.replace(/\p{M}/gu, '')
     case 'Prepend': {
       const p = str(ctx, o, 'prepend')
       return (s) => (s.length === 0 ? s : p + s)
@@ -82,8 +83,8 @@ function strip(s: string, left: boolean, right: boolean): string {
   return s.slice(a, b)
 }
 
-/** BERT's `is_control`: any "Other" category (Cc, Cf, Cs, Co, Cn) except \t \n \r */
-const OTHER = /^\p{C}$/u
+/** BERT's `is_control`: "Other" categories Cc, Cf, Cs, Co (not unassigned Cn) except \t \n \r */
+const OTHER = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}]$/u
 
 /** CJK ideograph blocks BERT pads with spaces (tokenizers' `is_chinese_char`). */
 function isChineseChar(c: number): boolean {

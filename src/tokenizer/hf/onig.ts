@@ -8,7 +8,8 @@ import { WHITE_SPACE_CLASS } from './chars.js'
  *  - `^` / `$` are line anchors (after/before `\n` only); `.` excludes only `\n`.
  *  - `(?i:...)` groups (JS in Node 20 has no modifiers): letters are expanded into classes that
  *    include the Unicode case-fold partners (`s` ~ `ſ`, `k` ~ K-Kelvin).
- *  - possessive `*+ ++ ?+` and atomic `(?>...)`: emulated with the `(?=(?<p>X))\k<p>` idiom.
+ *  - possessive `*+ ++ ?+` and atomic `(?>...)`: emulated with the `(?=(?<p>X))\k<p>` idiom;
+ *    `X{n,m}+` is Ruby's nested repetition `(?:X{n,m})+`, not possessive.
  * Throws a plain Error naming the construct for anything it does not translate.
  */
 export function translateOnig(pattern: string): string {
@@ -73,7 +74,11 @@ class Translator {
         if (q !== undefined) {
           if (atomStart < 0) throw new Error(`quantifier without operand at ${this.i}`)
           const next = s[this.i]
-          if (next === '+' && q.length === 1) {
+          if (next === '+' && q.length > 1) {
+            // Ruby syntax: `X{n,m}+` is not possessive but a repetition of the repetition
+            this.i++
+            out = out.slice(0, atomStart) + `(?:${out.slice(atomStart)}${q})+`
+          } else if (next === '+') {
             this.i++
             const atom = out.slice(atomStart)
             const g = `p${this.groupId++}`

@@ -1,6 +1,7 @@
 import { isWhiteSpace, toByteLevel } from './chars.js'
 import { type Ctx, type Json, arr, asObject, bool, fail, str, unsupported } from './json.js'
 import { replacePattern } from './normalizers.js'
+import { compileSplitRegex } from '../regex.js'
 import { compileOnig } from './onig.js'
 
 /**
@@ -203,7 +204,8 @@ export function buildPreTokenizer(ctx: Ctx, cfg: unknown, last = true): PreToken
     case 'Digits':
       return splitter(isNumeric, bool(ctx, o, 'individual_digits', false) ? 'Isolated' : 'Contiguous')
     case 'Whitespace':
-      return splitter(compileOnig('\\w+|[^\\w\\s]+'), 'Removed', true)
+      // compiled by the Rust `regex` crate, not Oniguruma: its \w also has Join_Control (ZWJ)
+      return splitter(compileSplitRegex('\\w+|[^\\w\\s]+', ctx.source), 'Removed', true)
     case 'WhitespaceSplit':
       return splitter(isWhiteSpace, 'Removed')
     case 'Punctuation':

@@ -1,0 +1,115 @@
+/**
+ * Id-for-id parity with the official Rust `tokenizers` (npm binding 0.23.2) on the real
+ * tokenizer.json files in ../shared/models and on component variants built from them
+ * (test/fixtures/tokenizer/hf/configs.ts), over the shared adversarial corpus: encode with and
+ * without add_special_tokens, special tokens matched ('all', HF's default) or read as text
+ * ('none', HF's encode_special_tokens), and decode with and without skip_special_tokens.
+ */
+import { describe, expect, it } from 'vitest'
+import { Tokenizer as RefTokenizer } from 'tokenizers'
+import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
+import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
+import { type Json, type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
+import { hasShared, noSharedReason, shared } from '../../helpers.js'
+
+const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
+const LLAMA = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
+
+/** corpus: the shared adversarial strings plus cases aimed at this module's components */
+const EXTRA = [
+  '<s>Hello</s>', ' <s> x </s> ', '<s><s></s>', '<unk>', '<|endoftext|> <|endoftext|>\n<|endoftext|>',
+  'say hello world, hello!', 'ahello helloa hello_ hello', 'x  <|user|>  y', '[MASK]  [MASK]', 'a <|end|>b',
+  ' [INST] hi [/INST] <<SYS>>  sys', 'ΟΔΟΣ ΟΔΌΣ Σ ΣΑΣ', 'İstanbul ǅ ﬃ ㎒ ½', '\u00a0\u3000\uFEFF \u0085',
+  '▁▁ leading ▁ metaspace▁', '  two leading spaces', 'hello    world', 'a\u0301\u0302 e\u0308',
+  'hellohellohello', 'The 2024 budget: $3,141.59!', 'x'.repeat(60) + ' ' + 'ab'.repeat(40),
+  '\u4e00\u4e8c\u4e09 \u3400 \u{20000}', 'a\t\tb\n\n\nc  \r\n d', 'oooo.o,o!o?o', 'eee e ee',
+]
+const CORPUS = [...ADVERSARIAL, ...EXTRA]
+
+interface Pair { name: string; ours: HfTokenizer; ref: RefTokenizer; refNoSpecial?: RefTokenizer }
+
+/**
+ * The reference for allowedSpecial 'none' (tokenizers' encode_special_tokens, which the binding
+ * does not expose): the same file without its special added tokens. tokenizers numbers added
+ * tokens that are not in the vocab in file order, so ids of the remaining added tokens can shift
+ * there; checkEncode maps them back by content.
+ */
+function pairOf(v: Variant, withNone: boolean): Pair {
+  const noSpecial = structuredClone(v.json)
+  noSpecial.added_tokens = ((v.json.added_tokens as Json[] | undefined) ?? []).filter((t) => !t.special)
+  return {
+    name: v.name,
+    ours: HfTokenizer.fromJSON(v.json, v.name),
+    ref: RefTokenizer.fromString(JSON.stringify(v.json)),
+    refNoSpecial: withNone ? RefTokenizer.fromString(JSON.stringify(noSpecial)) : undefined,
+  }
+}
+
+async function refIds(ref: RefTokenizer, text: string, addSpecialTokens: boolean): Promise<number[]> {
+  return (await ref.encode(text, null, { addSpecialTokens })).getIds()
+}
+
+/** compare over the corpus; collect every mismatch so a failure shows them all */
+async function checkEncode(p: Pair, corpus: string[]): Promise<string[]> {
+  const bad: string[] = []
+  for (const text of corpus) {
+    for (const add of [false, true]) {
+      const want = await refIds(p.ref, text, add)
+      const got = p.ours.encode(text, { addSpecialTokens: add, allowedSpecial: 'all' })
+      if (JSON.stringify(got) !== JSON.stringify(want)) bad.push(`${p.name} all add=${add} ${JSON.stringify(text)}\n  ours ${got}\n  ref  ${want}`)
+    }
+    if (p.refNoSpecial === undefined) continue
+    const modelSize = p.refNoSpecial.getVocabSize(false)
+    const want = (await refIds(p.refNoSpecial, text, false))
+      .map((id) => (id < modelSize ? id : p.ours.tokenToId(p.refNoSpecial!.idToToken(id)!)))
+    const got = p.ours.encode(text)
+    if (JSON.stringify(got) !== JSON.stringify(want)) bad.push(`${p.name} none ${JSON.stringify(text)}\n  ours ${got}\n  ref  ${want}`)
+  }
+  return bad
+}
+
+async function checkDecode(p: Pair, corpus: string[]): Promise<string[]> {
+  const bad: string[] = []
+  for (const text of corpus) {
+    const ids = await refIds(p.ref, text, true)
+    for (const skip of [false, true]) {
+      const want = await p.ref.decode(ids, skip)
+      const got = p.ours.decode(ids, { skipSpecialTokens: skip })
+      if (got !== want) bad.push(`${p.name} skip=${skip} ${JSON.stringify(text)} ids ${ids}\n  ours ${JSON.stringify(got)}\n  ref  ${JSON.stringify(want)}`)
+    }
+  }
+  return bad
+}
+
+describe.skipIf(!hasShared)('HfTokenizer parity with tokenizers (Rust)', () => {
+  it.skipIf(!hasShared)('real files: GPT-2 byte-level BPE and Llama SP-BPE with byte fallback', async () => {
+    for (const file of [GPT2, LLAMA]) {
+      const ours = loadHfTokenizer(file)
+      const ref = RefTokenizer.fromFile(file)
+      const p: Pair = { name: file, ours, ref, refNoSpecial: pairOf({ name: file, json: readJson(file) }, true).refNoSpecial }
+      expect([...await checkEncode(p, CORPUS), ...await checkDecode(p, CORPUS)]).toEqual([])
+      expect(ours.vocabSize).toBe(ref.getVocabSize(true))
+      for (let id = 0; id < ours.vocabSize; id += 97) expect(ours.idToToken(id)).toBe(ref.idToToken(id))
+    }
+  })
+
+  let cached: Variant[] | undefined
+  const variants = (): Variant[] => {
+    if (cached) return cached
+    const gpt2 = readJson(GPT2)
+    const llama = readJson(LLAMA)
+    return (cached = [...gpt2Variants(gpt2), ...llamaVariants(llama), ...affixVariants(gpt2), ...wordVariants(gpt2)])
+  }
+  // variants with added tokens of their own also check allowedSpecial 'none' (a second Rust load)
+  const WITH_NONE = new Set(['gpt2/added-token-flags', 'gpt2/nfkc-lowercase-digits', 'llama/added-normalized', 'wordpiece/bert-uncased'])
+  const names = hasShared ? variants().map((v) => v.name) : []
+  it.each(names)('variant %s', async (name) => {
+    const v = variants().find((x) => x.name === name)!
+    const p = pairOf(v, WITH_NONE.has(name))
+    expect([...await checkEncode(p, CORPUS), ...await checkDecode(p, CORPUS)]).toEqual([])
+  })
+})
+
+describe.skipIf(hasShared)('HfTokenizer parity', () => {
+  it('needs ../shared', () => { console.warn(noSharedReason) })
+})
