@@ -43,15 +43,23 @@ export function readModelWeights(dir: string): Map<string, SafeTensor> {
 export interface ExportResult { file: string; bytes: number; externalData?: string; config: LlamaConfig; nodes: number }
 
 /** Emit the decoder for the folder `dir` and write `dir/onnx/model.onnx` (atomically). */
-export function exportLlamaOnnx(dir: string, opts: { out?: string } = {}): ExportResult {
+export interface ExportOptions {
+  /** output file; default DIR/onnx/model.onnx */
+  out?: string
+  /** store weights as external data (`<file>_data`) when they total more bytes than this (default 1.8e9) */
+  externalDataAbove?: number
+  opset?: number
+}
+
+export function exportLlamaOnnx(dir: string, opts: ExportOptions = {}): ExportResult {
   const config = llamaConfigFromHf(readJsonFile(join(dir, 'config.json')), join(dir, 'config.json'))
   const weights = readModelWeights(dir)
-  const graph = emitLlamaDecoder(config, weights, { where: dir })
+  const graph = emitLlamaDecoder(config, weights, { where: dir, opset: opts.opset })
   const file = opts.out ?? join(dir, 'onnx', 'model.onnx')
   let weightBytes = 0
   for (const t of weights.values()) weightBytes += t.data.byteLength
   // transformers.js looks for external data as `<model file>_data`
-  const ext = weightBytes > EXTERNAL_DATA_ABOVE ? `${file.split('/').pop()}_data` : undefined
+  const ext = weightBytes > (opts.externalDataAbove ?? EXTERNAL_DATA_ABOVE) ? `${file.split('/').pop()}_data` : undefined
   const { model, externalData } = graph.toBytes(ext ? { externalData: { fileName: ext } } : {})
   if (externalData && ext) writeFileAtomic(join(dirname(file), ext), externalData)
   writeFileAtomic(file, model)

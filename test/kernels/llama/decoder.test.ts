@@ -134,6 +134,27 @@ describe.skipIf(!hasTorch)('Llama decoder graph vs the PyTorch reference (torch_
     expect(other.diff).toBeLessThan(1e-4)
   })
 
+  it('the same logits with weights in external data and with opset 18 (ReduceMean axes as input)', async () => {
+    const c = gqa.config
+    const feeds = () => ({
+      input_ids: i64(gqa.ids),
+      attention_mask: i64(gqa.ids.map((r) => r.map(() => 1))),
+      position_ids: i64(gqa.ids.map((r) => r.map((_, j) => j))),
+      ...emptyCache(c, 2),
+    })
+    const ext = exportLlamaOnnx(gqa.dir, { out: join(gqa.dir, 'onnx/ext.onnx'), externalDataAbove: 0 })
+    expect(ext.externalData).toBe('ext.onnx_data')
+    expect(readModel(readFileSync(ext.file)).initializers.find((t) => t.name === 'lm_head.weight')!.external?.location).toBe('ext.onnx_data')
+    const o18 = exportLlamaOnnx(gqa.dir, { out: join(gqa.dir, 'onnx/opset18.onnx'), opset: 18 })
+    for (const file of [ext.file, o18.file]) {
+      const s = await ModelSession.create(file)
+      const logits = (await s.run(feeds())).logits.data as Float32Array
+      const { diff } = maxDiff(logits, 0, gqa.logits, 0, gqa.logits.length)
+      expect(diff, `${file}: max |Δlogit| ${diff}`).toBeLessThan(1e-4)
+      await s.release()
+    }
+  })
+
   it('declares the Optimum / transformers.js inputs and outputs with named dims', () => {
     const info = readModel(readFileSync(join(gqa.dir, 'onnx/model.onnx')))
     const c = gqa.config
