@@ -60,8 +60,9 @@ export function exportLlamaOnnx(dir: string, opts: ExportOptions = {}): ExportRe
   for (const t of weights.values()) weightBytes += t.data.byteLength
   // transformers.js looks for external data as `<model file>_data`
   const ext = weightBytes > (opts.externalDataAbove ?? EXTERNAL_DATA_ABOVE) ? `${file.split('/').pop()}_data` : undefined
-  const { model, externalData } = graph.toBytes(ext ? { externalData: { fileName: ext } } : {})
+  const { model, externalData } = graph.toParts(ext ? { externalData: { fileName: ext } } : {})
   if (externalData && ext) writeFileAtomic(join(dirname(file), ext), externalData)
   writeFileAtomic(file, model)
-  return { file, bytes: model.byteLength + (externalData?.byteLength ?? 0), externalData: ext, config, nodes: graph.nodeCount }
+  const extBytes = (externalData ?? []).reduce((a, p) => a + p.byteLength, 0)
+  return { file, bytes: model.byteLength + extBytes, externalData: ext, config, nodes: graph.nodeCount }
 }

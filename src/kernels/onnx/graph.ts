@@ -190,6 +190,15 @@ export class Graph {
 
   /** Serialise the model. With externalData, large initializers are stored in a second buffer. */
   toBytes(opts: ToBytesOptions = {}): { model: Uint8Array; externalData?: Uint8Array } {
+    const { model, externalData } = this.toParts(opts)
+    return externalData ? { model, externalData: concat(externalData) } : { model }
+  }
+
+  /**
+   * Like toBytes, but the external data stays a list of chunks (padding and tensor views, no
+   * copy), for writeFileAtomic: weights beyond Node's 4 GiB typed-array limit still serialise.
+   */
+  toParts(opts: ToBytesOptions = {}): { model: Uint8Array; externalData?: Uint8Array[] } {
     const ext = opts.externalData ? new ExternalWriter(opts.externalData.fileName, opts.externalData.thresholdBytes ?? 1024) : undefined
     const opsets = [{ domain: '', version: this.opset }]
     if (this.msOpset !== undefined) opsets.push({ domain: 'com.microsoft', version: this.msOpset })
@@ -206,7 +215,7 @@ export class Graph {
     if (bytes.length >= 2 ** 31) {
       throw new LlmError(`the ONNX protobuf is ${bytes.length} bytes, over the 2 GiB protobuf limit`, { where: `graph ${this.name}`, hint: 'save with externalData' })
     }
-    return ext ? { model: bytes, externalData: ext.finish() } : { model: bytes }
+    return ext ? { model: bytes, externalData: ext.parts } : { model: bytes }
   }
 
   /** GraphProto as a plain object for protobufjs (also used for subgraph attributes). */
@@ -302,23 +311,25 @@ function attrProto(name: string, v: AttrValue, what: string): object {
 
 /** Packs large tensors into one external-data buffer, each aligned to 64 bytes. */
 class ExternalWriter {
-  private readonly parts: Uint8Array[] = []
+  private readonly chunks: Uint8Array[] = []
   private size = 0
   constructor(readonly fileName: string, readonly threshold: number) {}
 
   add(raw: Uint8Array): { offset: number; length: number } {
     const pad = (64 - (this.size % 64)) % 64
-    if (pad) { this.parts.push(new Uint8Array(pad)); this.size += pad }
+    if (pad) { this.chunks.push(new Uint8Array(pad)); this.size += pad }
     const offset = this.size
-    this.parts.push(raw)
+    this.chunks.push(raw)
     this.size += raw.byteLength
     return { offset, length: raw.byteLength }
   }
 
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.size)
-    let o = 0
-    for (const p of this.parts) { out.set(p, o); o += p.byteLength }
-    return out
-  }
+  get parts(): Uint8Array[] { return this.chunks }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0))
+  let o = 0
+  for (const p of parts) { out.set(p, o); o += p.byteLength }
+  return out
 }
