@@ -20,7 +20,9 @@ export interface CliResult { stdout: string; stderr: string; code: number }
 export function runCli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], {
     input: opts.input ?? '',
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    // NODE_ENV=production as a user's shell has it: vitest sets 'test', which makes oclif look for
+    // TypeScript sources and warn on stderr for every command.
+    env: { ...process.env, NO_COLOR: '1', NODE_ENV: 'production', ...opts.env },
     cwd: opts.cwd ?? repoRoot,
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 120_000,
