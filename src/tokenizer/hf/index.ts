@@ -49,6 +49,7 @@ export class HfTokenizer implements Tokenizer {
   private readonly rawMatcher: AddedTokenMatcher
   private readonly normMatcher: AddedTokenMatcher
   private readonly addedById = new Map<number, AddedToken>()
+  private readonly addedText = new Map<number, string>()
   private readonly addedByContent = new Map<string, AddedToken>()
   private readonly specialSet = new Set<string>()
   private readonly idToTok: string[] = []
@@ -76,6 +77,9 @@ export class HfTokenizer implements Tokenizer {
     const added = assignIds(readAddedTokens(ctx, root.added_tokens), this.model.vocab)
     this.addedTokens = added
     for (const t of added) {
+      // tokenizers keeps a normalized token's NORMALIZED text for id→token (and so for decode and
+      // the skip_special_tokens check, which then no longer recognises it as special)
+      this.addedText.set(t.id, t.normalized && this.normalizer ? this.normalizer(t.content) : t.content)
       this.addedById.set(t.id, t)
       this.addedByContent.set(t.content, t)
       if (t.special) this.specialSet.add(t.content)
@@ -166,7 +170,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   idToToken(id: number): string | undefined {
-    return this.addedById.get(id)?.content ?? this.idToTok[id]
+    return this.addedText.get(id) ?? this.idToTok[id]
   }
 
   tokenToId(token: string): number | undefined {

@@ -205,7 +205,7 @@ export function buildPreTokenizer(ctx: Ctx, cfg: unknown, last = true): PreToken
       return splitter(isNumeric, bool(ctx, o, 'individual_digits', false) ? 'Isolated' : 'Contiguous')
     case 'Whitespace':
       // compiled by the Rust `regex` crate, not Oniguruma: its \w also has Join_Control (ZWJ)
-      return splitter(compileSplitRegex('\\w+|[^\\w\\s]+', ctx.source), 'Removed', true)
+      return splitter(compileSplitRegex('\\w+|[^\\w\\s]+', { where: ctx.source }), 'Removed', true)
     case 'WhitespaceSplit':
       return splitter(isWhiteSpace, 'Removed')
     case 'Punctuation':
