@@ -22,13 +22,18 @@ export function linear(g: Graph, x: string, w: string): string {
   return g.op('Gemm', [x, w], { transB: 1 })
 }
 
-/** RMSNorm (LlamaRMSNorm): y = x · 1/sqrt(mean(x²) + eps) · w, over the last axis. */
+/**
+ * RMSNorm (LlamaRMSNorm): y = x / sqrt(mean(x²) + eps) · w, over the last axis. Spelled
+ * Pow → ReduceMean → Add → Sqrt → Div → Mul, the pattern onnxruntime fuses into one
+ * SimplifiedLayerNormalization kernel.
+ */
 export function rmsNorm(g: Graph, x: string, w: string, eps: number): string {
+  const sq = g.op('Pow', [x, g.const('float32', [], [2])])
   const meanSq = g.opset >= 18
-    ? g.op('ReduceMean', [g.op('Mul', [x, x]), g.const('int64', [1], [-1])], { keepdims: 1 })
-    : g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 })
-  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSq, g.const('float32', [], [eps])])])])
-  return g.op('Mul', [g.op('Mul', [x, inv]), w])
+    ? g.op('ReduceMean', [sq, g.const('int64', [1], [-1])], { keepdims: 1 })
+    : g.op('ReduceMean', [sq], { axes: [-1], keepdims: 1 })
+  const rms = g.op('Sqrt', [g.op('Add', [meanSq, g.const('float32', [], [eps])])])
+  return g.op('Mul', [g.op('Div', [x, rms]), w])
 }
 
 export interface Rope { cos: string; sinSigned: string; swap: string }
