@@ -1,0 +1,159 @@
+/**
+ * Tokenizer throughput: our tiktoken encodings vs gpt-tokenizer, js-tiktoken and tiktoken (the
+ * official Rust core in WASM), on one ~10 MB mixed corpus, one process, single thread.
+ *
+ *   npm run bench:tokenizer            (builds, then: node --expose-gc dist/bench/tokenizer.js)
+ *   options: --mb N (corpus size, default 10)  --reps N (default 5)  --encodings cl100k_base,o200k_base
+ *
+ * Corpus (deterministic): ../shared data — tinyshakespeare, WikiText-2, C4 and Wikipedia samples,
+ * Tatoeba/FLORES/TICO-19 French and English — plus generated CJK, Hangul and emoji text (random
+ * Han runs, so its pieces rarely repeat), cut into ~64 KB documents and interleaved. Each library
+ * encodes every document (one call each) and decodes each document's ids; MB/s counts UTF-8 bytes
+ * of text. One warm-up pass, then `reps` timed passes; the median is reported.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { encode as gtEncodeCl, decode as gtDecodeCl } from 'gpt-tokenizer/encoding/cl100k_base'
+import { encode as gtEncodeO2, decode as gtDecodeO2 } from 'gpt-tokenizer/encoding/o200k_base'
+import { getEncoding } from 'js-tiktoken'
+import { get_encoding } from 'tiktoken'
+import { loadTiktokenEncoding } from '../src/tokenizer/tiktoken/index.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const sharedDir = resolve(here, '../..', '../shared') // dist/bench → repo → ../shared
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback
+}
+const targetMB = Number(arg('mb', '10'))
+const reps = Number(arg('reps', '5'))
+const encodings = arg('encodings', 'cl100k_base,o200k_base').split(',') as Array<'cl100k_base' | 'o200k_base'>
+
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function cjkText(bytes: number, next: () => number): string {
+  const emoji = ['😀', '👍🏽', '👩‍👩‍👧‍👦', '🇫🇷', '❤️', '🤷‍♂️', '🎉', '🚀', '✅', '1️⃣']
+  const punct = ['，', '。', '、', '！', '？', '：', ' ', '\n']
+  const pick = (lo: number, hi: number): string => String.fromCodePoint(lo + Math.floor(next() * (hi - lo)))
+  let s = ''
+  while (Buffer.byteLength(s) < bytes) {
+    const kind = next()
+    const n = 1 + Math.floor(next() * 8)
+    for (let i = 0; i < n; i++) {
+      if (kind < 0.5) s += pick(0x4e00, 0x9fa5) // Han
+      else if (kind < 0.7) s += pick(0x3041, 0x3097) // hiragana
+      else if (kind < 0.85) s += pick(0xac00, 0xd7a4) // Hangul syllables
+      else s += emoji[Math.floor(next() * emoji.length)]
+    }
+    s += punct[Math.floor(next() * punct.length)]
+  }
+  return s
+}
+
+function buildCorpus(): string[] {
+  const read = (p: string, maxBytes = Infinity): string => {
+    const t = readFileSync(resolve(sharedDir, p), 'utf8')
+    return maxBytes === Infinity ? t : t.slice(0, maxBytes)
+  }
+  const c4 = readFileSync(resolve(sharedDir, 'data/instruct/c4_demo.jsonl'), 'utf8').split('\n').filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text).join('\n\n')
+  const sources = [
+    read('data/tinyshakespeare/input.txt'),
+    read('data/wikitext2/wiki.test.tokens'),
+    read('data/wikitext2/wiki.valid.tokens'),
+    c4,
+    read('data/instruct/wiki_demo.txt'),
+    read('data/translation/tatoeba/fra.fr', 2_500_000),
+    read('data/translation/flores200/fra_Latn.devtest') + read('data/translation/flores200/eng_Latn.devtest'),
+    read('data/translation/tico19/tico19-test.fr') + read('data/translation/tico19/tico19-test.en'),
+    cjkText(700_000, rng(42)),
+  ]
+  const DOC = 64 * 1024
+  const blocks = sources.map((s) => { const b: string[] = []; for (let i = 0; i < s.length; i += DOC) b.push(s.slice(i, i + DOC)); return b })
+  const docs: string[] = []
+  let bytes = 0
+  for (let round = 0; bytes < targetMB * 1e6; round++) {
+    let added = false
+    for (const b of blocks) {
+      if (round < b.length && bytes < targetMB * 1e6) { docs.push(b[round]!); bytes += Buffer.byteLength(b[round]!); added = true }
+    }
+    if (!added) break
+  }
+  return docs
+}
+
+interface Lib {
+  name: string
+  encode(s: string): ArrayLike<number>
+  decode(ids: ArrayLike<number>): string
+}
+
+function libraries(enc: 'cl100k_base' | 'o200k_base'): Lib[] {
+  const ours = loadTiktokenEncoding(enc)
+  const wasm = get_encoding(enc)
+  const js = getEncoding(enc)
+  const td = new TextDecoder('utf-8', { ignoreBOM: true })
+  return [
+    { name: 'ours', encode: (s) => ours.encode(s), decode: (ids) => ours.decode(ids as number[]) },
+    { name: 'gpt-tokenizer 4.0.0', encode: enc === 'cl100k_base' ? gtEncodeCl : gtEncodeO2, decode: (ids) => (enc === 'cl100k_base' ? gtDecodeCl : gtDecodeO2)(ids as number[]) },
+    { name: 'tiktoken 1.0.22 (WASM)', encode: (s) => wasm.encode(s, [], []), decode: (ids) => td.decode(wasm.decode(ids as Uint32Array)) },
+    { name: 'js-tiktoken 1.0.21', encode: (s) => js.encode(s, [], []), decode: (ids) => js.decode(ids as number[]) },
+  ]
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
+const gc = (): void => { (globalThis as { gc?: () => void }).gc?.() }
+
+function time(f: () => void): number {
+  gc()
+  const t = process.hrtime.bigint()
+  f()
+  return Number(process.hrtime.bigint() - t) / 1e9
+}
+
+function main(): void {
+  const docs = buildCorpus()
+  const mb = docs.reduce((n, d) => n + Buffer.byteLength(d), 0) / 1e6
+  console.log(`corpus: ${docs.length} documents, ${mb.toFixed(2)} MB UTF-8; ${reps} timed reps after 1 warm-up; median MB/s`)
+  console.log(`node ${process.version}, ${process.arch}`)
+  const rows: Array<{ enc: string; lib: string; encode: number; decode: number }> = []
+  for (const enc of encodings) {
+    const libs = libraries(enc)
+    const wasm = libs[2]!
+    const wantIds = docs.map((d) => Array.from(wasm.encode(d)))
+    for (const lib of libs) {
+      const ids = docs.map((d) => lib.encode(d))
+      const idsFor = ids.map((x) => (lib.name.startsWith('tiktoken') ? x : Array.from(x)))
+      const same = ids.every((x, i) => x.length === wantIds[i]!.length && Array.prototype.every.call(x, (v: number, k: number) => v === wantIds[i]![k]))
+      const enc1: number[] = []
+      const dec1: number[] = []
+      for (let r = 0; r < reps + 1; r++) {
+        const e = time(() => { for (const d of docs) lib.encode(d) })
+        const t = time(() => { for (const x of idsFor) lib.decode(x) })
+        if (r > 0) { enc1.push(mb / e); dec1.push(mb / t) }
+      }
+      rows.push({ enc, lib: lib.name, encode: median(enc1), decode: median(dec1) })
+      console.log(`${enc.padEnd(12)} ${lib.name.padEnd(24)} encode ${median(enc1).toFixed(2).padStart(7)} MB/s  decode ${median(dec1).toFixed(2).padStart(7)} MB/s  ids ${same ? '= tiktoken' : 'DIFFER from tiktoken'}`)
+    }
+  }
+  console.log('\n| encoding | library | encode MB/s | decode MB/s |\n|---|---|---|---|')
+  for (const r of rows) console.log(`| ${r.enc} | ${r.lib} | ${r.encode.toFixed(2)} | ${r.decode.toFixed(2)} |`)
+  console.log('\n| encoding | ours / best peer, encode | ours / best peer, decode |\n|---|---|---|')
+  for (const enc of encodings) {
+    const mine = rows.find((r) => r.enc === enc && r.lib === 'ours')!
+    const peers = rows.filter((r) => r.enc === enc && r.lib !== 'ours')
+    const bestE = peers.reduce((a, b) => (b.encode > a.encode ? b : a))
+    const bestD = peers.reduce((a, b) => (b.decode > a.decode ? b : a))
+    console.log(`| ${enc} | ${(mine.encode / bestE.encode).toFixed(2)}× (vs ${bestE.lib}) | ${(mine.decode / bestD.decode).toFixed(2)}× (vs ${bestD.lib}) |`)
+  }
+}
+
+main()
