@@ -3,17 +3,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasShared, noSharedReason, repoRoot, shared, type CliResult } from '../helpers.js'
+import { hasShared, noSharedReason, repoRoot, runCli, shared, type CliResult } from '../helpers.js'
 import { startHubServer, type HubServer } from '../core/store/hub-server.js'
 
 /** runCli, but asynchronous: the hub server lives in this process and must keep answering. */
-function runCliAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
+function runCliAsync(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
   return new Promise((ok) => {
-    const p = spawn(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    if (input !== undefined) p.stdin!.end(input)
     let stdout = ''
     let stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
+    p.stdout!.on('data', (d) => (stdout += d))
+    p.stderr!.on('data', (d) => (stderr += d))
     p.on('close', (code) => ok({ stdout, stderr, code: code ?? -1 }))
   })
 }
@@ -85,4 +86,29 @@ describe.skipIf(!hasShared)(`llm models (built CLI, local hub) ${hasShared ? '' 
     r = await runCliAsync(['models', 'show'], env)
     expect(r.code).toBe(2)
   })
+
+  it('a converted real model (stories260K via llm convert) pulled from the hub chats by its bare store name', async () => {
+    const converted = join(home, 'converted')
+    const c = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '-t', shared('models/stories260K/tok512.model'), '-o', converted])
+    expect(c.code, c.stderr).toBe(0)
+    const hub2 = await startHubServer({ 'karpathy/stories260K': { dir: converted } }, { lfsMin: 500_000 })
+    try {
+      const e = { LLM_HOME: join(home, 'h2'), HF_ENDPOINT: hub2.url }
+      const r = await runCliAsync(['models', 'pull', 'karpathy/stories260K'], e)
+      expect(r.code, r.stderr).toBe(0)
+      // the numbers shared/README.md gives for stories260K: dim 64, hidden 172, 5 layers, 8 heads, 4 KV heads, vocab 512, seq_len 512
+      const show = JSON.parse((await runCliAsync(['models', 'show', 'stories260K', '--json'], e)).stdout) as { config: Record<string, number> }
+      expect(show.config).toMatchObject({ hidden_size: 64, intermediate_size: 172, layers: 5, heads: 8, kv_heads: 4, vocab_size: 512, context_length: 512 })
+      const fromStore = await runCliAsync(['chat', '-m', 'stories260K', '--temperature', '0', '-n', '16', '--json'], e, 'Once upon a time\n')
+      const fromDir = await runCliAsync(['chat', '-m', converted, '--temperature', '0', '-n', '16', '--json'], e, 'Once upon a time\n')
+      expect(fromStore.code, fromStore.stderr).toBe(0)
+      const { tokens_per_second: _a, ...a } = JSON.parse(fromStore.stdout) as { answer: string; tokens: number; tokens_per_second: number }
+      const { tokens_per_second: _b, ...b } = JSON.parse(fromDir.stdout) as typeof a & { tokens_per_second: number }
+      expect(a.tokens).toBeGreaterThan(0)
+      expect(a).toEqual(b)
+    } finally {
+      await hub2.close()
+    }
+  })
 })
+
