@@ -180,7 +180,7 @@ describe.skipIf(!hasShared)('llama2.c layouts and bad input', () => {
     expect((await greedy(s, [1], 40)).ids).toEqual(golden.greedy_token_ids_including_bos.slice(0, 41))
   })
 
-  it('CLI: --json result, then one-line errors for a truncated checkpoint, a missing file and an existing --out', () => {
+  it('CLI: --json result, then one-line errors for an existing --out and a truncated checkpoint', () => {
     const out = join(root, 'cli-out')
     const ok = runCli(['convert', S('stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', S('stories260K/tok512.model'), '--out', out, '--json'])
     expect(ok.code, ok.stderr).toBe(0)
@@ -204,12 +204,21 @@ describe.skipIf(!hasShared)('llama2.c layouts and bad input', () => {
     expect(bad.stderr).toContain(`${cut}: truncated llama2.c checkpoint: expected ${full.length} bytes`)
     expect(bad.stderr).toContain(`found ${full.length - 1000}`)
 
-    const missing = runCli(['convert', join(root, 'nope.bin'), '--from', 'llama2c', '--tokenizer', S('stories260K/tok512.model'), '--out', join(root, 'never')])
-    expect(missing.code).toBe(1)
-    expect(missing.stderr).toMatch(/nope\.bin: .*no such file or directory/)
+  })
 
+  it('library errors name the file: missing checkpoint, not a checkpoint, wrong tokenizer', () => {
+    const oneLine = (f: () => unknown): string => {
+      try { f() } catch (e) { return (e as { oneLine(): string }).oneLine() }
+      throw new Error('expected an error')
+    }
+    const tok = S('stories260K/tok512.model')
+    const missing = join(root, 'nope.bin')
+    expect(oneLine(() => convert({ from: 'llama2c', src: missing, tokenizer: tok, out: join(root, 'never') }))).toBe(`${missing}: cannot read file: no such file or directory`)
     const garbage = join(root, 'garbage.bin')
     writeFileSync(garbage, Buffer.from('this is not a checkpoint at all, just some text'))
-    expect(runCli(['convert', garbage, '--from', 'llama2c', '--tokenizer', S('stories260K/tok512.model'), '--out', join(root, 'never')]).stderr).toMatch(/not a llama2\.c checkpoint/)
+    expect(oneLine(() => convert({ from: 'llama2c', src: garbage, tokenizer: tok, out: join(root, 'never') }))).toMatch(new RegExp(`^${garbage}: not a llama2\\.c checkpoint: `))
+    const vocab = oneLine(() => convert({ from: 'llama2c', src: S('stories260K/stories260K.bin'), tokenizer: S('ortgenai-tiny-random-gpt2-fp32/tokenizer.json'), out: join(root, 'never') }))
+    expect(vocab).toMatch(/tokenizer\.json: unrecognised tokenizer file/)
+    expect(existsSync(join(root, 'never'))).toBe(false)
   })
 })
