@@ -28,6 +28,10 @@ export interface HubFaults {
   extraSiblings?: Array<Record<string, unknown>>
   /** answer the listing with this status instead */
   listingStatus?: number
+  /** serve whole files (200) even when asked for a Range, as some mirrors do */
+  ignoreRange?: boolean
+  /** list only rfilename, as the API does without blobs=true (checks then rest on the resolve headers) */
+  noBlobs?: boolean
 }
 
 export interface HubServer {
@@ -92,7 +96,7 @@ export async function startHubServer(repos: Record<string, HubRepo>, opts: { lfs
       data[data.length >> 1]! ^= 0xff
     }
     let start = 0
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
+    const m = faults.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
     if (m) {
       start = Number(m[1])
       if (start >= data.length) {
@@ -124,7 +128,7 @@ export async function startHubServer(repos: Record<string, HubRepo>, opts: { lfs
       const repo = index.get(id)
       if (faults.listingStatus) return void res.writeHead(faults.listingStatus).end('{}')
       if (!repo) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Repository not found"}')
-      const blobs = url.searchParams.get('blobs') === 'true'
+      const blobs = url.searchParams.get('blobs') === 'true' && !faults.noBlobs
       const siblings: Array<Record<string, unknown>> = [...repo.files.values()].map((f) =>
         !blobs ? { rfilename: f.name }
         : f.lfs ? { rfilename: f.name, size: f.size, blobId: 'f'.repeat(40), lfs: { sha256: f.sha256, size: f.size, pointerSize: 134 } }

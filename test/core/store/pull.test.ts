@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -86,6 +86,37 @@ describe.skipIf(!hasShared)(`models pull against a local hub (${hasShared ? 'sha
     expect(ranged.map((q) => q.range)).toEqual(['bytes=300000-', 'bytes=300000-']) // on the 302 and on the CDN
     expect(r.downloadedBytes).toBe(total - 300_000 + statSync(join(srcOnnx, 'tok512.bin')).size + statSync(join(srcOnnx, 'tok512.model')).size)
     sameBytes(r.path, srcOnnx, 'model.onnx')
+  })
+
+  it('starts over when the server ignores Range, and finishes a part file that was already whole', async () => {
+    hub.faults.cutAfter = { 'model.onnx': 200_000 }
+    await expect(pullModel(ONNX, { env })).rejects.toThrow(/interrupted/)
+    hub.faults.ignoreRange = true
+    const r = await pullModel(ONNX, { env })
+    expect(r.resumedBytes).toBe(0)
+    sameBytes(r.path, srcOnnx, 'model.onnx')
+
+    // a whole file left as .part (a crash between writing and renaming): the server answers 416, the file is checked and kept
+    const home2 = join(home, 'second')
+    const part = join(home2, 'models', '.partial', 'test-owner--stories260K-onnx', '.llm-parts', 'model.onnx.part')
+    mkdirSync(join(part, '..'), { recursive: true })
+    copyFileSync(join(srcOnnx, 'model.onnx'), part)
+    hub.faults.ignoreRange = false
+    const r2 = await pullModel(ONNX, { env: { ...env, LLM_HOME: home2 } })
+    expect(r2.resumedBytes).toBe(statSync(join(srcOnnx, 'model.onnx')).size)
+    expect(hub.requests.at(-3)?.range).toBe(`bytes=${r2.resumedBytes}-`)
+    sameBytes(r2.path, srcOnnx, 'model.onnx')
+  })
+
+  it('without blobs in the listing, checks sizes and hashes from the resolve headers (X-Linked-Etag, ETag)', async () => {
+    hub.faults.noBlobs = true
+    const r = await pullModel(ONNX, { env })
+    sameBytes(r.path, srcOnnx, 'model.onnx')
+    rmSync(r.path, { recursive: true })
+    hub.faults.corrupt = new Set(['model.onnx'])
+    await expect(pullModel(ONNX, { env })).rejects.toThrow(/sha256 mismatch/)
+    hub.faults.corrupt = new Set(['tok512.bin'])
+    await expect(pullModel(ONNX, { env })).rejects.toThrow(/git blob sha1 mismatch/)
   })
 
   it('rejects an LFS file whose sha256 does not match, deletes it and installs nothing', async () => {
