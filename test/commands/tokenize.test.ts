@@ -53,7 +53,7 @@ describe('llm tokenize', () => {
     const ref = RustTokenizer.fromFile(file)
     const text = 'Hello  world, héllo 😀'
     for (const add of [false, true]) {
-      const enc = await ref.encode(text, { addSpecialTokens: add })
+      const enc = await ref.encode(text, null, { addSpecialTokens: add })
       const r = runCli(['tokenize', '--tokenizer', file, '--ids', ...(add ? ['--add-special'] : []), text])
       expect(r.code).toBe(0)
       expect(JSON.parse(r.stdout)).toEqual(enc.getIds())
