@@ -36,14 +36,14 @@ export interface ResolvedTokenizer {
   identity: string
 }
 
-/** Build or load the tokenizer; `texts` are the text documents (char and bpe learn from them). */
-export async function resolveTokenizer(spec: TokenizerSpec, texts: () => string[]): Promise<ResolvedTokenizer> {
+/** Build or load the tokenizer; char learns from the text documents, bpe from the text files. */
+export async function resolveTokenizer(spec: TokenizerSpec, texts: () => string[], textFiles: () => string[]): Promise<ResolvedTokenizer> {
   if (spec.kind === 'bytes' || spec.kind === 'char') {
     const tok = spec.kind === 'bytes' ? byteTokenizer() : charTokenizer(charAlphabet(texts()))
     const hfJson = JSON.stringify(tok.toHfJson())
     return { tokenizer: tok, hfJson, hfConfigJson: defaultTokenizerConfig(), identity: hfJson }
   }
-  if (spec.kind === 'bpe') return trainBpe(spec.vocabSize, texts())
+  if (spec.kind === 'bpe') return trainBpe(spec.vocabSize, textFiles())
   return loadFromPath(spec.path)
 }
 
@@ -70,23 +70,21 @@ async function loadFromPath(path: string): Promise<ResolvedTokenizer> {
   return { tokenizer, hfJson, hfConfigJson, identity }
 }
 
-interface BpeTrainerModule {
-  trainBpe?: (texts: string[], opts: { vocabSize: number }) => unknown
-}
+/** the end-of-text token a trained BPE gets: it separates JSONL documents and ends generation */
+export const BPE_EOS = '<|endoftext|>'
 
-/** bpe:N — train a byte-level BPE with the tokenizer trainer (src/tokenizer/train/). */
-async function trainBpe(vocabSize: number, texts: string[]): Promise<ResolvedTokenizer> {
-  let mod: BpeTrainerModule
-  try {
-    mod = (await import('../../tokenizer/train/index.js' as string)) as BpeTrainerModule
-  } catch {
-    throw new LlmError('the BPE trainer is not available in this build', { where: '--tokenizer', hint: 'use --tokenizer bytes|char or a tokenizer.json path' })
+/** bpe:N — train a byte-level BPE (src/tokenizer/train) on the text files of the data. */
+async function trainBpe(vocabSize: number, files: string[]): Promise<ResolvedTokenizer> {
+  const { trainTokenizer } = await import('../../tokenizer/train/index.js')
+  if (files.length === 0) throw usageError('bpe:N learns from text, but the data has only token files', { where: '--tokenizer' })
+  const { tokenizer: tok } = trainTokenizer(files, { vocabSize, specialTokens: [BPE_EOS] })
+  const eos = tok.specialTokens.get(BPE_EOS)
+  const tokenizer: Tokenizer = {
+    kind: tok.kind, vocabSize: tok.vocabSize, eosTokenId: eos, specialTokens: tok.specialTokens,
+    encode: (t, o) => tok.encode(t, o), decode: (ids, o) => tok.decode(ids, o),
+    idToToken: (id) => tok.idToToken(id), tokenToId: (t) => tok.tokenToId(t),
   }
-  if (typeof mod.trainBpe !== 'function') throw new LlmError('the BPE trainer module has no trainBpe()', { where: '--tokenizer' })
-  const trained = (await mod.trainBpe(texts, { vocabSize })) as { tokenizer?: Tokenizer; toHfJson?: () => unknown } & Partial<Tokenizer>
-  const tokenizer = (trained.tokenizer ?? trained) as Tokenizer
-  const json = trained.toHfJson?.() ?? (tokenizer as { toHfJson?: () => unknown }).toHfJson?.()
-  const hfJson = json === undefined ? undefined : typeof json === 'string' ? json : JSON.stringify(json)
-  if (!hfJson) throw new LlmError('the BPE trainer gave no tokenizer.json', { where: '--tokenizer' })
-  return { tokenizer, hfJson, hfConfigJson: defaultTokenizerConfig(), identity: hfJson }
+  const hfJson = JSON.stringify(tok.toTokenizerJson())
+  const cfg = JSON.parse(defaultTokenizerConfig()) as Record<string, unknown>
+  return { tokenizer, hfJson, hfConfigJson: JSON.stringify({ ...cfg, eos_token: BPE_EOS }, null, 2), identity: hfJson }
 }

@@ -51,8 +51,11 @@ export async function prepareRun(opts: TrainOptions, resume: boolean, given: Par
   const init = options.init ? readInitFolder(options.init, engine.llamaParamSpecs) : undefined
   const files = options.data.map(readDataFile)
   const hasText = files.some((f) => f.kind !== 'tokens')
-  const spec = options.tokenizer ?? (init && existsSync(join(options.init!, 'tokenizer.json')) ? options.init : hasText ? 'bytes' : undefined)
-  const tokenizer = spec ? await resolveTokenizer(parseTokenizerSpec(spec), () => textDocuments(files)) : undefined
+  // a resumed bpe run reloads the tokenizer it trained instead of training it again
+  const savedTokenizer = join(options.out, 'tokenizer.json')
+  const reuse = ck && options.tokenizer?.startsWith('bpe:') && existsSync(savedTokenizer)
+  const spec = reuse ? savedTokenizer : options.tokenizer ?? (init && existsSync(join(options.init!, 'tokenizer.json')) ? options.init : hasText ? 'bytes' : undefined)
+  const tokenizer = spec ? await resolveTokenizer(parseTokenizerSpec(spec), () => textDocuments(files), () => files.filter((f) => f.kind !== 'tokens').map((f) => f.path)) : undefined
   const stream = loadTokenStream(files, tokenizer?.tokenizer, tokenizer?.identity ?? '', join(options.out, '.cache'))
   const { train, val } = splitTrainVal(stream.tokens, options.valFraction)
   const dataHash = createHash('sha256').update(new Uint8Array(stream.tokens.buffer, stream.tokens.byteOffset, stream.tokens.byteLength)).digest('hex')
