@@ -14,7 +14,7 @@ Writes test/fixtures/tokenizer/sp/llama2c-goldens.json for ../shared/models/stor
 import json, os, random, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sp_goldens import TEXTS, random_texts, SHARED, OUT  # noqa: E402
+from sp_goldens import TEXTS, random_texts, shared_adversarial, SHARED, OUT  # noqa: E402
 
 
 def main():
@@ -22,7 +22,7 @@ def main():
     tok = os.path.join(SHARED, 'models', 'stories260K', 'tok512.bin')
     rng = random.Random(99)
     # C strings end at NUL: texts with NUL cannot reach run.c's encode
-    texts = [t for t in TEXTS + random_texts(rng, 120) if '\x00' not in t]
+    texts = [t for t in TEXTS + [a for a in shared_adversarial() if a not in TEXTS] + random_texts(rng, 120) if '\x00' not in t]
     texts.append('Lily ' * 200)  # long input: many merge rounds
     lines = []
     for t in texts:

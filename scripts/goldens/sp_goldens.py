@@ -11,7 +11,7 @@ test/fixtures/tokenizer/sp/ from ../shared/data/tinyshakespeare/input.txt (publi
 plus the real stories260K tokenizer (../shared/models/stories260K/tok512.model, BPE + byte fallback).
 Optionally `--nfkc` also checks a nmt_nfkc model into /tmp (not committed: its charsmap is 240 kB).
 """
-import json, os, random, sys
+import json, os, random, subprocess, sys
 import sentencepiece as spm
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -35,11 +35,32 @@ TEXTS = [
     'ROMEO:\nBut, soft! what light through yonder window breaks?\n',
     '    indented code\n\tif (x) { return y; }\n',
     'The quick brown fox jumps over the lazy dog. ' * 3,
+] + [c * k for c in '-:!.ae ' for k in (2, 3, 5, 8, 13)] + [  # repeats: Viterbi ties and float rounding
+    'a---', ';;;:::---', 'eeeee eeee eee', 'ssssss', 'thethethe the the',
 ]
 
 ALPHABET = (list('abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ.,;:!?\'"-()0123456789') + [' '] * 6 +
             ['\t', '\n', '\r', '\u00e9', '\u00fc', '\u00df', '\u4e2d', '\u6587', '\u3042', '\U0001F600', '\U0001F44D\U0001F3FD',
              '\u200d', '\u0301', '\u00a0', '\u3000', '\uff21', '\ufb01', '\u2581', '...', '<sep>', 'ROMEO', '\ufeff'])
+
+
+def shared_adversarial():
+    """test/fixtures/tokenizer/adversarial.ts (the project's shared corpus), via tsx; strings that
+    are not valid Unicode (lone surrogates) cannot reach sentencepiece and are left out."""
+    src = "import { ADVERSARIAL } from './test/fixtures/tokenizer/adversarial.ts'; process.stdout.write(JSON.stringify(ADVERSARIAL))"
+    try:
+        out = subprocess.run(['npx', 'tsx', '-e', src], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        print('warning: shared adversarial corpus not available:', e, file=sys.stderr)
+        return []
+    texts = []
+    for t in json.loads(out):
+        try:
+            t.encode('utf-8')
+        except UnicodeEncodeError:
+            continue
+        texts.append(t)
+    return texts
 
 
 def random_texts(rng, n):
@@ -105,7 +126,7 @@ def main():
         print('wrote /tmp/uni_nfkc.model and /tmp/uni_nfkc.goldens.json')
         return
     train_fixtures()
-    texts = TEXTS + random_texts(rng, 120)
+    texts = TEXTS + [t for t in shared_adversarial() if t not in TEXTS] + random_texts(rng, 120)
     models = {
         'tok512': os.path.join(SHARED, 'models', 'stories260K', 'tok512.model'),
         'uni_id': os.path.join(OUT, 'uni_id.model'),

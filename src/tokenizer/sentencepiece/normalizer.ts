@@ -1,5 +1,7 @@
 import type { NormalizerSpec } from './model-proto.js'
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
 /** U+2581 LOWER ONE EIGHTH BLOCK: SentencePiece's visible stand-in for a space */
 export const SPACE_SYMBOL = '\u2581'
 
@@ -37,6 +39,7 @@ export class SentencePieceNormalizer {
 
   /** Normalize `text` exactly as SentencePiece does before segmentation. */
   normalize(text: string): string {
+    if (!this.trie && this.userSymbols.length === 0) return this.normalizeIdentity(text)
     const input = Buffer.from(text, 'utf8')
     const spec = this.spec
     const out: string[] = []
@@ -74,6 +77,27 @@ export class SentencePieceNormalizer {
     }
     if (this.treatWhitespaceAsSuffix && spec.addDummyPrefix) result += space
     return result
+  }
+
+  /**
+   * The same rules without a charsmap or user symbols, on the JS string: every character maps
+   * to itself (a lone surrogate, malformed in UTF-8, to U+FFFD), so only ASCII spaces matter.
+   */
+  private normalizeIdentity(text: string): string {
+    const spec = this.spec
+    let s = text.replace(LONE_SURROGATE, '\uFFFD')
+    if (spec.removeExtraWhitespaces) s = s.replace(/ {2,}/g, ' ').replace(/^ /, '')
+    if (s.length === 0) return ''
+    const space = spec.escapeWhitespaces ? SPACE_SYMBOL : ' '
+    if (spec.escapeWhitespaces) s = s.replaceAll(' ', SPACE_SYMBOL)
+    if (!this.treatWhitespaceAsSuffix && spec.addDummyPrefix) s = space + s
+    if (spec.removeExtraWhitespaces) {
+      let end = s.length
+      while (end >= space.length && s.startsWith(space, end - space.length)) end -= space.length
+      s = s.slice(0, end)
+    }
+    if (this.treatWhitespaceAsSuffix && spec.addDummyPrefix) s += space
+    return s
   }
 
   /** [replacement text, bytes consumed] for the longest rule matching at `pos` */

@@ -1,7 +1,8 @@
 /**
  * SentencePiece's Unigram segmentation (unigram_model.cc `Model::EncodeOptimized`): Viterbi over
  * every vocabulary piece that matches at each character, maximising the sum of piece scores
- * (float32 log-probabilities, accumulated in float32 as the C++ does). A character no piece
+ * (float32 log-probabilities; each candidate is a double sum compared with, then stored as, a
+ * float32 path score, exactly as the C++ types make it). A character no piece
  * covers becomes an unknown node scored `min_score - 10`; user-defined symbols score
  * `byte_length * max_score - 0.1` so they always win. UNUSED pieces are skipped. Ties keep the
  * first candidate found (shorter pieces first, the unknown node last).
@@ -73,9 +74,11 @@ export class UnigramSegmenter {
         const id = node.id
         if (id < 0 || v.isUnused(id)) continue
         const length = pos + 1 - start
+        // `const auto score = user ? length * max_score_ - 0.1 : GetScore(id)` is a double (the
+        // ternary promotes), so the candidate is a double sum compared with the stored float
         const candidate = v.isUserDefined(id)
-          ? Math.fround(this.byteLength[id]! * v.maxScore) - 0.1 + here // double arithmetic, as in C++
-          : Math.fround(v.scores[id]! + here)
+          ? Math.fround(this.byteLength[id]! * v.maxScore) - 0.1 + here
+          : v.scores[id]! + here
         relax(pos + 1, start, candidate, id)
         if (length === mblen) hasSingle = true
       }
