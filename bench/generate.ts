@@ -10,7 +10,8 @@
  * Method, identical for both engines, greedy, from the same prompt ids:
  *   prefill t/s = prompt tokens / median time of generate(max_new_tokens = 1)
  *   decode  t/s = (tokens generated - 1) / (median time of generate(N) - median time of generate(1))
- * Timings are wall clock around the engines' public generate calls (tokenizer excluded: ids in).
+ * Timings are wall clock around the engines' public generate calls (tokenizer excluded: ids in);
+ * repetitions alternate between the engines so background load hits both alike.
  * Peak RSS: each engine runs alone in a child process (`--only ours|tjs`) and reports
  * process.resourceUsage().maxRSS, so one engine's buffers never count against the other.
  */
@@ -72,18 +73,28 @@ async function transformersJs(dir: string): Promise<Engine> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-async function measure(e: Engine, ids: number[]): Promise<{ prefill: number; decode: number; generated: number }> {
-  await e.run(ids, 4) // warm-up: first runs allocate and pick kernels
-  const t1: number[] = []
-  const tN: number[] = []
-  let generated = 0
-  for (let r = 0; r < REPS; r++) {
-    let t = performance.now(); await e.run(ids, 1); t1.push(performance.now() - t)
-    t = performance.now(); generated = await e.run(ids, NEW); tN.push(performance.now() - t)
+interface Measured { prefill: number; decode: number; generated: number }
+
+/**
+ * Repetitions interleave the engines (ours, theirs, ours, …) so that load from other processes
+ * falls on both alike; medians per engine.
+ */
+async function measure(engines: Engine[], ids: number[], reps = REPS): Promise<Measured[]> {
+  for (const e of engines) await e.run(ids, 4) // warm-up: first runs allocate and pick kernels
+  const t1 = engines.map(() => [] as number[])
+  const tN = engines.map(() => [] as number[])
+  const generated = engines.map(() => 0)
+  for (let r = 0; r < reps; r++) {
+    for (const [i, e] of engines.entries()) {
+      let t = performance.now(); await e.run(ids, 1); t1[i]!.push(performance.now() - t)
+      t = performance.now(); generated[i] = await e.run(ids, NEW); tN[i]!.push(performance.now() - t)
+    }
   }
-  const one = median(t1) / 1000
-  const all = median(tN) / 1000
-  return { prefill: ids.length / one, decode: (generated - 1) / (all - one), generated }
+  return engines.map((_, i) => {
+    const one = median(t1[i]!) / 1000
+    const all = median(tN[i]!) / 1000
+    return { prefill: ids.length / one, decode: (generated[i]! - 1) / (all - one), generated: generated[i]! }
+  })
 }
 
 function prepareModel(): { dir: string; how: string } {
@@ -111,7 +122,7 @@ function promptIds(): number[] {
 async function child(): Promise<void> {
   const dir = MODEL
   const e = ONLY === 'ours' ? await ours(dir) : await transformersJs(dir)
-  const m = await measure(e, promptIds())
+  const [m] = await measure([e], promptIds())
   await e.close()
   console.log(JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024, ...m }))
 }
@@ -121,12 +132,10 @@ async function main(): Promise<void> {
   const ids = promptIds()
   console.log(`model: ${how} (${dir})`)
   console.log(`prompt ${ids.length} tokens, ${NEW} new tokens, greedy, median of ${REPS}, threads ${THREADS ?? 'onnxruntime default'}, node ${process.version}`)
-  const results: { name: string; prefill: number; decode: number; generated: number; rss?: number }[] = []
-  for (const make of [ours, transformersJs]) {
-    const e = await make(dir)
-    results.push({ name: e.name, ...(await measure(e, ids)) })
-    await e.close()
-  }
+  const engines = [await ours(dir), await transformersJs(dir)]
+  const measured = await measure(engines, ids)
+  const results: (Measured & { name: string; rss?: number })[] = engines.map((e, i) => ({ name: e.name, ...measured[i]! }))
+  for (const e of engines) await e.close()
   // Peak memory of each engine alone, in a fresh process.
   for (const [i, only] of (['ours', 'tjs'] as const).entries()) {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--only', only, '--model', dir, '--reps', '1', '--new', String(NEW), '--prompt', String(PROMPT), ...(THREADS ? ['--threads', String(THREADS)] : [])], { encoding: 'utf8' })
