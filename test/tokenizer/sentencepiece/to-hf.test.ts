@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { Tokenizer as HfTokenizer } from 'tokenizers'
 import { describe, expect, it } from 'vitest'
+import { loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { loadLlama2cTokenizer } from '../../../src/tokenizer/llama2c/index.js'
 import { loadSentencePieceModel } from '../../../src/tokenizer/sentencepiece/index.js'
 import { llama2cToHfTokenizerJson, mergesFromScores, sentencePieceToHfTokenizerJson } from '../../../src/tokenizer/sentencepiece/to-hf.js'
@@ -48,6 +50,15 @@ describe.skipIf(!hasShared)(`SentencePiece → tokenizer.json (${hasShared ? 'st
       if (JSON.stringify(withBos) !== JSON.stringify([1, ...c.ids]) || !decodedOk) bad.push({ text: c.text, withBos, decoded: text, want: c.decoded })
     }
     expect(bad).toEqual([])
+  })
+
+  it('loads in our own Hugging Face loader with the same ids', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'llm-sp-hf-')), 'tokenizer.json')
+    writeFileSync(path, JSON.stringify(json))
+    const ours = loadHfTokenizer(path)
+    const bad = cases.filter((c) => JSON.stringify(ours.encode(c.text)) !== JSON.stringify(c.ids))
+    expect(bad.map((c) => c.text)).toEqual([])
+    expect(ours.encode('Once upon a time', { addSpecialTokens: true })[0]).toBe(1)
   })
 
   it('shows the documented difference on runs of spaces (so the filter above is needed)', async () => {
