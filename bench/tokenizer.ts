@@ -4,6 +4,7 @@
  *
  *   npm run bench:tokenizer            (builds, then: node --expose-gc dist/bench/tokenizer.js)
  *   options: --mb N (corpus size, default 10)  --reps N (default 5)  --encodings cl100k_base,o200k_base
+ *            --libs ours,gpt-tokenizer,tiktoken,js-tiktoken (default all)
  *
  * Corpus (deterministic): ../shared data — tinyshakespeare, WikiText-2, C4 and Wikipedia samples,
  * Tatoeba/FLORES/TICO-19 French and English — plus generated CJK, Hangul and emoji text (random
@@ -28,6 +29,7 @@ const arg = (name: string, fallback: string): string => {
 }
 const targetMB = Number(arg('mb', '10'))
 const reps = Number(arg('reps', '5'))
+const libFilter = arg('libs', 'ours,gpt-tokenizer,tiktoken,js-tiktoken').split(',')
 const encodings = arg('encodings', 'cl100k_base,o200k_base').split(',') as Array<'cl100k_base' | 'o200k_base'>
 
 function rng(seed: number): () => number {
@@ -129,7 +131,7 @@ function main(): void {
     const libs = libraries(enc)
     const wasm = libs[2]!
     const wantIds = docs.map((d) => Array.from(wasm.encode(d)))
-    for (const lib of libs) {
+    for (const lib of libs.filter((l) => libFilter.some((f) => l.name.split(' ')[0] === f))) {
       const ids = docs.map((d) => lib.encode(d))
       const idsFor = ids.map((x) => (lib.name.startsWith('tiktoken') ? x : Array.from(x)))
       const same = ids.every((x, i) => x.length === wantIds[i]!.length && Array.prototype.every.call(x, (v: number, k: number) => v === wantIds[i]![k]))
@@ -148,8 +150,9 @@ function main(): void {
   for (const r of rows) console.log(`| ${r.enc} | ${r.lib} | ${r.encode.toFixed(2)} | ${r.decode.toFixed(2)} |`)
   console.log('\n| encoding | ours / best peer, encode | ours / best peer, decode |\n|---|---|---|')
   for (const enc of encodings) {
-    const mine = rows.find((r) => r.enc === enc && r.lib === 'ours')!
+    const mine = rows.find((r) => r.enc === enc && r.lib === 'ours')
     const peers = rows.filter((r) => r.enc === enc && r.lib !== 'ours')
+    if (!mine || peers.length === 0) continue
     const bestE = peers.reduce((a, b) => (b.encode > a.encode ? b : a))
     const bestD = peers.reduce((a, b) => (b.decode > a.decode ? b : a))
     console.log(`| ${enc} | ${(mine.encode / bestE.encode).toFixed(2)}× (vs ${bestE.lib}) | ${(mine.decode / bestD.decode).toFixed(2)}× (vs ${bestD.lib}) |`)

@@ -17,6 +17,7 @@
 import { LlmError } from '../../core/errors.js'
 import { BoundedCache, BpeMerger, ByteRanker, ByteTokenTable, encodeBytes, utf8Encode } from '../bpe.js'
 import { compileSplitRegex } from '../regex.js'
+import { asciiScanner, patternFamily } from './fast-split.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import type { RankEntries } from './ranks.js'
 
@@ -60,6 +61,9 @@ export class TiktokenEncoding implements Tokenizer {
   private readonly ranker: ByteRanker
   private readonly merger = new BpeMerger()
   private readonly regex: RegExp
+  /** the same pattern, sticky: asked at one position when the ASCII scanner cannot decide */
+  private readonly sticky: RegExp
+  private readonly scan: ((text: string, p: number) => number) | undefined
   private readonly specialById = new Map<number, Uint8Array>()
   private readonly specialRegexes = new Map<string, RegExp>()
   private readonly cache = new BoundedCache<number | number[]>(1 << 17)
@@ -78,6 +82,9 @@ export class TiktokenEncoding implements Tokenizer {
       }
     }
     this.regex = compileSplitRegex(spec.pattern, { where: spec.name })
+    this.sticky = new RegExp(this.regex.source, 'uy')
+    const family = patternFamily(spec.pattern)
+    this.scan = family && asciiScanner(family)
     const specials = new Map<string, number>()
     for (const [text, id] of Object.entries(spec.specialTokens)) {
       if (this.table.bytesOf(id) !== undefined || this.specialById.has(id)) {
@@ -131,24 +138,43 @@ export class TiktokenEncoding implements Tokenizer {
   private encodeOrdinary(text: string, start: number, end: number, out: number[]): void {
     if (start >= end) return
     const segment = start === 0 && end === text.length ? text : text.slice(start, end)
-    const re = this.regex
-    const cache = this.cache
-    re.lastIndex = 0
-    for (let m = re.exec(segment); m !== null; m = re.exec(segment)) {
-      const piece = m[0]
-      if (piece.length === 0) { re.lastIndex += 1; continue } // never loop on an empty match
-      const hit = cache.get(piece)
-      if (hit !== undefined) {
-        if (typeof hit === 'number') out.push(hit)
-        else for (let i = 0; i < hit.length; i++) out.push(hit[i]!)
-        continue
+    if (this.scan === undefined) {
+      const re = this.regex
+      re.lastIndex = 0
+      for (let m = re.exec(segment); m !== null; m = re.exec(segment)) {
+        if (m[0].length === 0) { re.lastIndex += 1; continue } // never loop on an empty match
+        this.encodePiece(m[0], out)
       }
-      if (this.buf.length < piece.length * 3) this.buf = new Uint8Array(piece.length * 3 * 2)
-      const n = utf8Encode(piece, this.buf)
-      const first = out.length
-      encodeBytes(this.ranker, this.merger, this.buf, n, out)
-      if (piece.length <= 256) cache.set(piece, out.length - first === 1 ? out[first]! : out.slice(first))
+      return
     }
+    // known pattern: ASCII scanner, the sticky regex where it cannot decide (pieces are contiguous)
+    const scan = this.scan
+    const sticky = this.sticky
+    const n = segment.length
+    for (let p = 0; p < n;) {
+      let e = scan(segment, p)
+      if (e < 0) {
+        sticky.lastIndex = p
+        if (!sticky.test(segment)) throw new Error(`split pattern failed to match at ${p}`) // cannot happen: see fast-split.ts
+        e = sticky.lastIndex
+      }
+      this.encodePiece(segment.slice(p, e), out)
+      p = e
+    }
+  }
+
+  private encodePiece(piece: string, out: number[]): void {
+    const hit = this.cache.get(piece)
+    if (hit !== undefined) {
+      if (typeof hit === 'number') out.push(hit)
+      else for (let i = 0; i < hit.length; i++) out.push(hit[i]!)
+      return
+    }
+    if (this.buf.length < piece.length * 3) this.buf = new Uint8Array(piece.length * 3 * 2)
+    const n = utf8Encode(piece, this.buf)
+    const first = out.length
+    encodeBytes(this.ranker, this.merger, this.buf, n, out)
+    if (piece.length <= 256) this.cache.set(piece, out.length - first === 1 ? out[first]! : out.slice(first))
   }
 
   /** the raw bytes of one token (special tokens: their UTF-8 text), or undefined */

@@ -1,0 +1,180 @@
+/**
+ * A hand-written splitter for the three split-pattern families OpenAI's encodings use (GPT-2/r50k,
+ * cl100k — also Llama 3's — and o200k), for ASCII text, with the translated regex (regex.ts) as
+ * the fallback. The JS regex runs at a few MB/s on these Unicode-class patterns and was the
+ * bottleneck of encoding; most text is ASCII, where the classes are trivial.
+ *
+ * Exactness argument: `scan(text, p)` simulates the pattern's leftmost-first alternation at `p`
+ * over ASCII characters only. It returns -1 ("ask the regex") whenever it would have to classify
+ * a non-ASCII character, so every piece it returns was decided by ASCII characters alone, for
+ * which \p{L} = [A-Za-z], \p{N} = [0-9], \s = [\t\n\v\f\r ], \p{Lu…Lo,M} = [A-Z], \p{Ll…} = [a-z],
+ * and case folding of s/t/r/e/v/m/l/d stays in ASCII except 'ſ' (non-ASCII: bails out). These
+ * patterns match at every position (each character is a letter, number, whitespace or "other"
+ * and some alternative takes it), so pieces are contiguous. Tested against tiktoken id for id.
+ */
+
+export type PatternFamily = 'r50k' | 'cl100k' | 'o200k'
+
+const R50K = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+const CL100K = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+const O200K = [
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+  '\\p{N}{1,3}', ' ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*', '\\s*[\\r\\n]+', '\\s+(?!\\S)', '\\s+',
+].join('|')
+
+/** the family a pattern string belongs to, if it is exactly one of the known patterns */
+export function patternFamily(pattern: string): PatternFamily | undefined {
+  return pattern === R50K ? 'r50k' : pattern === CL100K ? 'cl100k' : pattern === O200K ? 'o200k' : undefined
+}
+
+// ASCII classes
+const UP = 1, LO = 2, NUM = 4, WS = 8, OTHER = 16, NL = 32 // NL: \r or \n (also WS)
+const CLS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  CLS[c] = c >= 65 && c <= 90 ? UP : c >= 97 && c <= 122 ? LO : c >= 48 && c <= 57 ? NUM
+    : (c >= 9 && c <= 13) || c === 32 ? WS | (c === 10 || c === 13 ? NL : 0) : OTHER
+}
+const LETTER = UP | LO
+const BAIL = -1
+
+/** class of text[i]: 0 past the end, -1 if non-ASCII */
+function cls(text: string, i: number): number {
+  if (i >= text.length) return 0
+  const c = text.charCodeAt(i)
+  return c < 128 ? CLS[c]! : BAIL
+}
+
+/** end of the run of `mask` characters from i; -1 if the run ends on a non-ASCII character */
+function run(text: string, i: number, mask: number): number {
+  const n = text.length
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c >= 128) return BAIL
+    if ((CLS[c]! & mask) === 0) return i
+    i++
+  }
+  return n
+}
+
+/**
+ * Length of the contraction ('s 't 're 've 'm 'll 'd) at i, 0 if none, -1 if undecidable in
+ * ASCII. `caseless` for cl100k/o200k's `(?i:…)`.
+ */
+function contraction(text: string, i: number, caseless: boolean): number {
+  if (text.charCodeAt(i) !== 39) return 0
+  let a = i + 1 < text.length ? text.charCodeAt(i + 1) : 0
+  if (a >= 128) return caseless ? BAIL : 0 // 'ſ' folds to 's'
+  if (caseless && a >= 65 && a <= 90) a += 32
+  if (a === 115 || a === 116 || a === 109 || a === 100) return 2 // s t m d
+  if (a !== 114 && a !== 118 && a !== 108) return 0 // r v l
+  let b = i + 2 < text.length ? text.charCodeAt(i + 2) : 0
+  if (b >= 128) return caseless ? BAIL : 0
+  if (caseless && b >= 65 && b <= 90) b += 32
+  return (a === 108 ? b === 108 : b === 101) ? 3 : 0
+}
+
+/** cl100k/o200k's trailing whitespace alternatives: \s*[\r\n]+ | \s+(?!\S) | \s+ */
+function whitespace(text: string, p: number): number {
+  const q = run(text, p, WS)
+  if (q < 0) return BAIL
+  for (let k = q - 1; k >= p; k--) if (CLS[text.charCodeAt(k)]! & NL) return k + 1
+  return q === text.length || q - 1 === p ? q : q - 1
+}
+
+function scanR50k(text: string, p: number): number {
+  const c = cls(text, p)
+  if (c < 0) return BAIL
+  const k = contraction(text, p, false)
+  if (k > 0) return p + k
+  const space = text.charCodeAt(p) === 32
+  const s = space ? p + 1 : p
+  const d = space ? cls(text, s) : c
+  if (d < 0) return BAIL
+  if (d & LETTER) return run(text, s + 1, LETTER)
+  if (d & NUM) return run(text, s + 1, NUM)
+  if (d & OTHER) return run(text, s + 1, OTHER)
+  // \s+(?!\S) | \s+
+  const q = run(text, p, WS)
+  if (q < 0) return BAIL
+  return q === text.length || q - 1 === p ? q : q - 1
+}
+
+function scanCl100k(text: string, p: number): number {
+  const c = cls(text, p)
+  if (c < 0) return BAIL
+  const k = contraction(text, p, true)
+  if (k !== 0) return k < 0 ? BAIL : p + k
+  if (c & LETTER) return run(text, p + 1, LETTER)
+  const next = cls(text, p + 1)
+  if (!(c & (NUM | NL))) { // [^\r\n\p{L}\p{N}]?\p{L}+
+    if (next < 0) return BAIL
+    if (next & LETTER) return run(text, p + 2, LETTER)
+  }
+  if (c & NUM) { // \p{N}{1,3}
+    if (next < 0) return BAIL
+    if (!(next & NUM)) return p + 1
+    const third = cls(text, p + 2)
+    if (third < 0) return BAIL
+    return third & NUM ? p + 3 : p + 2
+  }
+  let q = -1 // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+  if (c & OTHER) q = p
+  else if (text.charCodeAt(p) === 32 && next > 0 && next & OTHER) q = p + 1
+  if (q >= 0) {
+    let e = run(text, q + 1, OTHER)
+    if (e < 0) return BAIL
+    while (e < text.length && CLS[text.charCodeAt(e)]! & NL) e++ // [\r\n]* (non-ASCII ends it)
+    return e
+  }
+  return whitespace(text, p)
+}
+
+/** `[^\r\n\p{L}\p{N}]?[Up]*[Lo]+C?` then `[^\r\n\p{L}\p{N}]?[Up]+[Lo]*C?`, ASCII only */
+function o200kWord(text: string, p: number, c: number): number {
+  const s = c & (LETTER | NUM | NL) ? p : p + 1 // the optional prefix is taken when it can be
+  const u = run(text, s, UP)
+  if (u < 0) return BAIL
+  const l = run(text, u, LO)
+  if (l < 0) return BAIL
+  // alternative 1 needs a lowercase run after the uppercase one; alternative 2 an uppercase run
+  if (l === u && u === s) return 0
+  const k = contraction(text, l, true)
+  return k < 0 ? BAIL : l + k
+}
+
+function scanO200k(text: string, p: number): number {
+  const c = cls(text, p)
+  if (c < 0) return BAIL
+  const w = o200kWord(text, p, c)
+  if (w !== 0) return w
+  const next = cls(text, p + 1)
+  if (c & NUM) {
+    if (next < 0) return BAIL
+    if (!(next & NUM)) return p + 1
+    const third = cls(text, p + 2)
+    if (third < 0) return BAIL
+    return third & NUM ? p + 3 : p + 2
+  }
+  let q = -1 // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+  if (c & OTHER) q = p
+  else if (text.charCodeAt(p) === 32) {
+    if (next < 0) return BAIL
+    if (next & OTHER) q = p + 1
+  }
+  if (q >= 0) {
+    let e = run(text, q + 1, OTHER)
+    if (e < 0) return BAIL
+    for (;;) { // [\r\n/]*: '/' is OTHER so the run above took it; a newline may be followed by '/'
+      const d = cls(text, e) // a non-ASCII character is not in [\r\n/]: the piece ends
+      if (d > 0 && (d & NL || text.charCodeAt(e) === 47)) e++
+      else return e
+    }
+  }
+  return whitespace(text, p)
+}
+
+/** the ASCII scanner for a family: end of the piece starting at p, or -1 to ask the regex */
+export function asciiScanner(family: PatternFamily): (text: string, p: number) => number {
+  return family === 'r50k' ? scanR50k : family === 'cl100k' ? scanCl100k : scanO200k
+}
