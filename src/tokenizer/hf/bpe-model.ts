@@ -87,6 +87,22 @@ export class BpeModel {
     }
   }
 
+  /**
+   * Whether tokenizing a word equals tokenizing its parts cut before each run of `ch`: true when
+   * `ch` is a vocab symbol, no vocab token has `ch` after another char (so no symbol, hence no
+   * merge, spans such a cut), and nothing joins across words (ignore_merges' whole-word lookup,
+   * affixes). Unknown-char runs cannot span a cut either, since `ch` itself is known.
+   */
+  splittableAt(ch: string): boolean {
+    if (this.ignoreMerges || this.prefix || this.suffix || !this.vocab.has(ch)) return false
+    for (const t of this.vocab.keys()) {
+      let i = 0
+      while (t.startsWith(ch, i)) i += ch.length
+      if (t.indexOf(ch, i) >= 0) return false
+    }
+    return true
+  }
+
   private slot(a: number, b: number): number {
     let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) & this.mask
     while (this.tabA[h] !== -1 && (this.tabA[h] !== a || this.tabB[h] !== b)) h = (h + 1) & this.mask

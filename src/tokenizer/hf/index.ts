@@ -56,6 +56,12 @@ export class HfTokenizer implements Tokenizer {
   /** the pre-tokenizer ends in ByteLevel and left the byte→char mapping to us (cache raw pieces) */
   private readonly deferredByteLevel: boolean
   private readonly cache = new Map<string, number[]>()
+  /**
+   * SentencePiece-style BPE without a pre-tokenizer (Llama) sees a whole segment as one word.
+   * When no vocab token has '▁' after a non-'▁' char, no merge can cross the point before a run
+   * of '▁', so cutting the segment there gives the same ids and makes words cacheable.
+   */
+  private readonly cutBeforeMetaspace: boolean
 
   private constructor(obj: unknown, ctx: Ctx, opts: HfTokenizerOptions) {
     this.source = ctx.source
@@ -66,6 +72,8 @@ export class HfTokenizer implements Tokenizer {
     this.normalizer = buildNormalizer(ctx, root.normalizer)
     this.preTokenizer = buildPreTokenizer(ctx, root.pre_tokenizer)
     this.deferredByteLevel = endsInByteLevel(this.preTokenizer)
+    this.cutBeforeMetaspace = this.preTokenizer === undefined && this.model.bpe !== undefined &&
+      this.model.bpe.splittableAt('\u2581')
     this.postProcessor = buildPostProcessor(ctx, root.post_processor)
     this.decoder = buildDecoder(ctx, root.decoder)
 
@@ -134,7 +142,17 @@ export class HfTokenizer implements Tokenizer {
 
   private preTokenizeAndModel(s: string, atStart: boolean, out: number[]): void {
     if (s.length === 0) return
-    if (this.preTokenizer === undefined) { this.tokenizePiece(s, out); return }
+    if (this.preTokenizer === undefined) {
+      if (!this.cutBeforeMetaspace) { this.tokenizePiece(s, out); return }
+      let start = 0
+      for (let i = s.indexOf('\u2581', 1); i > 0; i = s.indexOf('\u2581', i + 1)) {
+        if (s.charCodeAt(i - 1) === 0x2581) continue
+        this.tokenizePiece(s.slice(start, i), out)
+        start = i
+      }
+      this.tokenizePiece(start === 0 ? s : s.slice(start), out)
+      return
+    }
     const pieces: string[] = []
     this.preTokenizer.split(s, atStart, pieces)
     for (let i = 0; i < pieces.length; i++) this.tokenizePiece(pieces[i]!, out)

@@ -30,6 +30,7 @@ type CharTest = (c: number) => boolean
  */
 export function splitOn(s: string, m: RegExp | CharTest, behavior: Behavior, invert: boolean, out: string[]): boolean {
   if (s.length === 0) return false
+  if (behavior === 'Isolated' && typeof m !== 'function') return isolateRegex(s, m, out)
   const seg: number[] = [] // start, end, isMatch triples covering s
   if (typeof m === 'function') {
     let prev = 0
@@ -104,6 +105,23 @@ export function splitOn(s: string, m: RegExp | CharTest, behavior: Behavior, inv
     }
   }
   return firstStart === 0
+}
+
+/** the hot path (ByteLevel, Split Isolated): every match and every gap is a piece */
+function isolateRegex(s: string, m: RegExp, out: string[]): boolean {
+  m.lastIndex = 0
+  let prev = 0
+  let r: RegExpExecArray | null
+  while ((r = m.exec(s)) !== null) {
+    const a = r.index
+    const len = r[0].length
+    if (prev !== a) out.push(s.slice(prev, a))
+    if (len > 0) out.push(r[0])
+    else m.lastIndex = a + (s.codePointAt(a)! > 0xffff ? 2 : 1)
+    prev = a + len
+  }
+  if (prev !== s.length) out.push(s.slice(prev))
+  return true
 }
 
 /** ASCII punctuation (Rust `is_ascii_punctuation`) or Unicode category P */
