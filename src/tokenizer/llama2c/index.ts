@@ -231,8 +231,9 @@ export class Llama2cTokenizer implements Tokenizer {
     return p && Buffer.from(p).toString('utf8')
   }
 
+  /** the id of a piece's text as stored in the file; '<s>' and '</s>' also name BOS and EOS */
   tokenToId(token: string): number | undefined {
-    return this.lookup.get(Buffer.from(token, 'utf8').toString('latin1'))
+    return this.lookup.get(Buffer.from(token, 'utf8').toString('latin1')) ?? this.specialTokens.get(token)
   }
 
   score(id: number): number {
