@@ -5,6 +5,7 @@ import { generationConfig, llamaConfigToHf } from './hf-folder.js'
 import type { PartialOptions, TrainOptions } from './options.js'
 import { prepareRun, type Prepared } from './prepare.js'
 import { learningRate } from './schedule.js'
+import { greedySample } from './sample.js'
 
 /**
  * The training loop (nanoGPT train.py's, flat): for each step, `gradAccum` micro-batches from the
@@ -47,6 +48,9 @@ export interface RunRequest {
   /** stop (as if interrupted) once this many steps are done — tests use it to cut runs exactly */
   stopAt?: number
 }
+
+/** tokens per --sample-every sample */
+const SAMPLE_TOKENS = 100
 
 /** seed of the validation batches: fixed, so every evaluation sees the same windows */
 const VAL_SEED_SALT = 0x5eed
@@ -128,6 +132,14 @@ async function loop(p: Prepared, session: TrainSessionLike, engine: Engine, even
       valLoss = await evaluate(session, p.val, o)
       m.val_loss = valLoss
       events.log(`step ${step}: train loss ${trainLoss.toFixed(4)}, val loss ${valLoss.toFixed(4)}`)
+    }
+    if (o.sampleEvery > 0 && step % o.sampleEvery === 0) {
+      // prompt: the first tokens of the held-out text (the training text if none is held out)
+      const src = p.val.length > 8 ? p.val : p.train
+      const prompt = Array.from(src.subarray(0, Math.min(8, Math.max(1, o.seqLen >> 1))))
+      const text = await greedySample(o.out, p.config, session.getState().params, shapes, p.tokenizer?.tokenizer, prompt, SAMPLE_TOKENS)
+      const shown = p.tokenizer ? p.tokenizer.tokenizer.decode(prompt) : prompt.join(' ')
+      events.log(`sample at step ${step} (greedy): ${JSON.stringify(shown)} → ${JSON.stringify(text)}`)
     }
     metrics.push(JSON.stringify(m))
     events.step(m, o.steps)
