@@ -1,6 +1,7 @@
 import { LlmError } from '../../core/errors.js'
 import { BpeModel } from './bpe-model.js'
 import { type Ctx, type Json, asObject, bool, fail, num, optStr, str, unsupported } from './json.js'
+import { UnigramModel } from './unigram-model.js'
 
 /** A tokenizer.json `model`: vocab plus how one pre-tokenized word becomes ids. */
 export interface Model {
@@ -58,6 +59,18 @@ export function buildModel(ctx: Ctx, cfg: unknown): Model {
       const vocab = readVocab(ctx, o.vocab)
       const unk = unkId(ctx, vocab, optStr(ctx, o, 'unk_token'), 'WordLevel')
       return { type, vocab, tokenize: (w, out) => { out.push(vocab.get(w) ?? unk()) } }
+    }
+    case 'Unigram': {
+      const raw = o.vocab
+      if (!Array.isArray(raw)) fail(ctx, 'Unigram: model.vocab is not an array of [piece, score]')
+      const pieces = raw.map((e, i): [string, number] => {
+        if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'number') fail(ctx, `Unigram: vocab[${i}] is not [piece, score]`)
+        return [e[0], e[1]]
+      })
+      const unkId = o.unk_id === null || o.unk_id === undefined ? undefined : num(ctx, o, 'unk_id')
+      if (unkId !== undefined && (unkId < 0 || unkId >= pieces.length)) fail(ctx, `Unigram: unk_id ${unkId} is outside the vocab`)
+      const m = new UnigramModel(pieces, unkId, bool(ctx, o, 'byte_fallback', false), ctx.source)
+      return { type, vocab: m.vocab, tokenize: (w, out) => m.tokenize(w, out) }
     }
     default: return unsupported(ctx, 'model', type)
   }

@@ -57,7 +57,7 @@ describe('loadHfTokenizer errors', () => {
     ['pre_tokenizer', { type: 'UnicodeScripts' }],
     ['post_processor', { type: 'Frobnicate' }],
     ['decoder', { type: 'CTC' }],
-    ['model', { type: 'Unigram', vocab: [] }],
+    ['model', { type: 'WordPieceX', vocab: {} }],
   ])('an unsupported %s type fails naming the type and the file', (key, cfg) => {
     const p = join(dir, `${key}.json`)
     writeFileSync(p, JSON.stringify({ ...tiny, [key]: cfg }))

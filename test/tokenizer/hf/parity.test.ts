@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
-import { type Json, type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
+import { type Json, type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, unigramVariants, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
 import { hasShared, noSharedReason, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
@@ -105,7 +105,7 @@ describe.skipIf(!hasShared)('HfTokenizer parity with tokenizers (Rust)', () => {
     if (cached) return cached
     const gpt2 = readJson(GPT2)
     const llama = readJson(LLAMA)
-    return (cached = [...gpt2Variants(gpt2), ...llamaVariants(llama), ...affixVariants(gpt2), ...wordVariants(gpt2)])
+    return (cached = [...gpt2Variants(gpt2), ...llamaVariants(llama), ...affixVariants(gpt2), ...wordVariants(gpt2), ...unigramVariants(llama)])
   }
   // variants with added tokens of their own also check allowedSpecial 'none' (a second Rust load)
   const WITH_NONE = new Set(['gpt2/added-token-flags', 'gpt2/nfkc-lowercase-digits', 'llama/added-normalized', 'wordpiece/bert-uncased'])
