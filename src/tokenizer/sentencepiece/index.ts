@@ -87,6 +87,7 @@ export class SentencePieceTokenizer implements Tokenizer {
     this.specialTokens = special
 
     if (proto.hasDenormalizer) throw new LlmError('models with a denormalizer are not supported', { where })
+    if (trainerSpec.treatWhitespaceAsSuffix) throw new LlmError('models trained with treat_whitespace_as_suffix are not supported', { where })
     this.normalizer = new SentencePieceNormalizer(normalizerSpec, this.userSymbols, trainerSpec.treatWhitespaceAsSuffix)
     this.decodeStripsBosSpace = normalizerSpec.addDummyPrefix || normalizerSpec.removeExtraWhitespaces
 
