@@ -1,0 +1,105 @@
+/**
+ * Run one task on a loaded model: build the items, turn them into log-likelihood requests (or
+ * generations), score them, and compute per-item and aggregate metrics.
+ *
+ * Tokenization follows lm-evaluation-harness's `_encode_pair`: trailing whitespace of the
+ * context moves to the continuation, the continuation's ids are `encode(context + continuation)`
+ * minus the first |encode(context)| ids. Unlike lm-eval's default for most models, every context
+ * starts with the model's BOS (EOS when it has none), as the model saw in training; perplexity
+ * windows start from the same token.
+ */
+import { LlmError } from '../errors.js'
+import type { Model } from '../model/load.js'
+import { generateWithModel } from '../generate/generator.js'
+import { buildInstances, type InstanceOptions } from './instances.js'
+import { rollingWindows, scoreLoglikelihood, type LoglikelihoodRequest, type LoglikelihoodResult } from './scorer.js'
+import type { TaskSpec } from './tasks.js'
+import { aggregate, type SampleRecord, type TaskResult } from './aggregate.js'
+
+export interface RunOptions extends InstanceOptions {
+  batchSize?: number
+  /** the model's context (default: config.json's max_position_embeddings, else 2048) */
+  maxLength?: number
+  /** progress: done/total units (requests or generations) */
+  onProgress?: (done: number, total: number) => void
+}
+
+export function prefixToken(model: Model): number {
+  const id = model.folder.bosTokenId ?? model.tokenizer.bosTokenId ?? model.eosTokenIds[0] ?? model.tokenizer.eosTokenId
+  if (id === undefined) throw new LlmError('the model has neither a BOS nor an EOS token to start contexts with', { where: model.folder.dir })
+  return id
+}
+
+/** (context, continuation) text → ids, lm-eval's _encode_pair plus a leading BOS. */
+export function encodePair(model: Model, context: string, continuation: string, bos: number): LoglikelihoodRequest {
+  const spaces = context.length - context.trimEnd().length
+  if (spaces > 0) {
+    continuation = context.slice(context.length - spaces) + continuation
+    context = context.slice(0, context.length - spaces)
+  }
+  const enc = (s: string): number[] => model.tokenizer.encode(s, { addSpecialTokens: false })
+  const whole = enc(context + continuation)
+  const ctx = enc(context)
+  return { context: [bos, ...ctx], continuation: whole.slice(ctx.length) }
+}
+
+export async function runTask(model: Model, task: TaskSpec, opts: RunOptions = {}): Promise<TaskResult> {
+  const inst = buildInstances(task, opts)
+  const maxLength = opts.maxLength ?? model.folder.contextLength ?? 2048
+  const bos = prefixToken(model)
+  const score = (reqs: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> =>
+    scoreLoglikelihood(model.decoder, reqs, { batchSize: opts.batchSize, maxLength, onProgress: opts.onProgress })
+  const samples: SampleRecord[] = []
+  const text = (ids: readonly number[]): string => model.tokenizer.decode(ids)
+
+  if (inst.type === 'multiple_choice') {
+    const reqs = inst.items.flatMap((it) => it.choices.map((c) => encodePair(model, it.context, task.targetDelimiter + c, bos)))
+    checkContinuations(reqs, inst.items.flatMap((it) => it.choices.map(() => it.where)))
+    const res = await score(reqs)
+    let r = 0
+    for (const it of inst.items) {
+      const lls = it.choices.map(() => res[r++]!.loglikelihood)
+      samples.push({
+        doc_id: it.docId, where: it.where,
+        arguments: it.choices.map((c) => [it.context, task.targetDelimiter + c]),
+        loglikelihoods: lls, choices: it.choices, gold: it.gold,
+      })
+    }
+  } else if (inst.type === 'cloze') {
+    const reqs = inst.items.map((it) => encodePair(model, it.context, task.targetDelimiter + it.target, bos))
+    checkContinuations(reqs, inst.items.map((it) => it.where))
+    const res = await score(reqs)
+    inst.items.forEach((it, i) => {
+      samples.push({ doc_id: it.docId, where: it.where, arguments: [[it.context, task.targetDelimiter + it.target]], loglikelihoods: [res[i]!.loglikelihood], is_greedy: res[i]!.isGreedy, gold: it.target })
+    })
+  } else if (inst.type === 'perplexity') {
+    const docs = inst.items.map((it) => ({ it, tokens: model.tokenizer.encode(it.text, { addSpecialTokens: false }) }))
+    const windows = docs.map((d) => rollingWindows(d.tokens, bos, maxLength))
+    const res = await score(windows.flat())
+    let w = 0
+    docs.forEach((d, i) => {
+      let ll = 0
+      for (let k = 0; k < windows[i]!.length; k++) ll += res[w++]!.loglikelihood
+      samples.push({
+        doc_id: d.it.docId, where: d.it.where, arguments: windows[i]!.map((win) => [text(win.context), text(win.continuation)]),
+        loglikelihoods: [ll], tokens: d.tokens.length, words: d.it.text.split(/\s+/).length, bytes: Buffer.byteLength(d.it.text, 'utf8'),
+      })
+    })
+  } else {
+    let done = 0
+    for (const it of inst.items) {
+      const r = await generateWithModel(model, it.prompt, {
+        maxTokens: task.generation.maxTokens, sampling: { temperature: 0 }, stop: task.generation.until, onOverflow: 'truncate',
+      })
+      samples.push({ doc_id: it.docId, where: it.where, arguments: [[it.prompt, '']], loglikelihoods: [], prediction: r.text, references: it.references })
+      opts.onProgress?.(++done, inst.items.length)
+    }
+  }
+  return aggregate(task, samples, inst.total)
+}
+
+function checkContinuations(reqs: readonly LoglikelihoodRequest[], where: readonly string[]): void {
+  reqs.forEach((r, i) => {
+    if (r.continuation.length === 0) throw new LlmError('a continuation tokenizes to nothing', { where: where[i], hint: 'empty choice or target text?' })
+  })
+}
