@@ -43,7 +43,7 @@ export default class Generate extends BaseCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
-    'max-tokens': Flags.integer({ char: 'n', description: 'most new tokens', default: DEFAULT_MAX_TOKENS, min: 0 }),
+    'max-tokens': Flags.integer({ char: 'n', description: `most new tokens (default: generation_config.json max_new_tokens, else ${DEFAULT_MAX_TOKENS})`, min: 0 }),
     temperature: Flags.string({ description: 'sampling temperature; 0 = greedy' }),
     'top-k': Flags.integer({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
     'top-p': Flags.string({ description: 'nucleus: keep the top tokens holding this probability mass (1 = off)' }),

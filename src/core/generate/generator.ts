@@ -15,7 +15,7 @@ import { StopMatcher } from './stop.js'
 export type FinishReason = 'eos' | 'stop' | 'length' | 'abort'
 
 export interface GenerateOptions {
-  /** most new tokens (default 256); generation also ends at the context length */
+  /** most new tokens (default: generation_config.json max_new_tokens, else 256); generation also ends at the context length */
   maxTokens?: number
   /** missing fields: the model's generation_config.json, else llama.cpp's defaults */
   sampling?: Partial<SamplingParams>
@@ -83,7 +83,7 @@ export function fitPrompt(ids: number[], context: number | undefined, maxTokens:
 }
 
 export async function generateWithModel(model: Model, prompt: Prompt, opts: GenerateOptions = {}): Promise<GenerationResult> {
-  const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS
+  const maxTokens = opts.maxTokens ?? model.folder.generation.maxNewTokens ?? DEFAULT_MAX_TOKENS
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw usageError(`max tokens must be a non-negative integer, got ${maxTokens}`, { where: '--max-tokens' })
   const sampling = resolveSampling(model, opts.sampling)
   const context = model.folder.contextLength

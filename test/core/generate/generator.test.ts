@@ -65,6 +65,18 @@ describe.skipIf(!hasShared)('stories260K (Optimum layout from the shared ONNX) t
     }
   })
 
+  it('generation_config.json supplies max_new_tokens and greedy (do_sample false) when not given', async () => {
+    const g = await LocalGenerator.open(storiesOptimumFolder({ generationConfig: { max_new_tokens: 7, do_sample: false } }))
+    try {
+      const r = await g.generate('')
+      expect(r.ids).toHaveLength(7)
+      expect(r.finish_reason).toBe('length')
+      expect(r.text).toBe('Once upon a time, there was')
+    } finally {
+      await g.close()
+    }
+  })
+
   it('the same seed samples the same tokens; another seed others', async () => {
     const s = (seed: number) => gen.generate('Once upon a time', { maxTokens: 40, sampling: { temperature: 1, topK: 0, topP: 1, minP: 0, seed } })
     const a = await s(42), b = await s(42), c = await s(7)
