@@ -59,3 +59,43 @@ describe('llm pretrain: one step through the CLI equals PyTorch', () => {
     })
   }
 })
+
+describe('llm pretrain on text: folder contents, config file, errors', () => {
+  const env = { NODE_ENV: 'production' }
+  it('char tokenizer + YAML config: tokenizer.json loads in HF tokenizers with the ids training used; flags beat the file', async () => {
+    const { writeFileSync } = await import('node:fs')
+    const { Tokenizer: RustTokenizer } = await import('tokenizers')
+    const data = join(tmp, 'text.txt')
+    writeFileSync(data, 'To be, or not to be: that is the question.\n'.repeat(40))
+    const cfg = join(tmp, 'run.yaml')
+    writeFileSync(cfg, `data: ${data}\ntokenizer: char\nlayers: 1\ndim: 16\nheads: 2\nseq-len: 8\nbatch-size: 2\nsteps: 50\neval-every: 0\n`)
+    const out = join(tmp, 'text-run')
+    const r = runCli(['pretrain', '--config', cfg, '--steps', '3', '--sample-every', '3', '--out', out, '--json'], { env })
+    expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/)
+    expect(JSON.parse(r.stdout)).toMatchObject({ steps: 3, out }) // --steps 3 beat steps: 50
+    expect(r.stderr).toMatch(/sample at step 3 \(greedy\): "/)
+    const hf = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))
+    expect(hf).toMatchObject({ model_type: 'llama', num_hidden_layers: 1, hidden_size: 16, vocab_size: 18 }) // distinct characters of the text
+    const ref = RustTokenizer.fromFile(join(out, 'tokenizer.json'))
+    const enc = await ref.encode('To be: the question')
+    const cached = readdirSync(join(out, '.cache')).filter((f) => f.startsWith('tokens-'))
+    expect(cached.length).toBe(1)
+    const { readTokenFile } = await import('../../src/core/data/tokens-file.js')
+    const tokens = readTokenFile(join(out, '.cache', cached[0]))
+    expect(await ref.decode(Array.from(tokens.subarray(0, 12)), false)).toBe('To be, or no')
+    expect(enc.getIds().length).toBe('To be: the question'.length)
+    expect(existsSync(join(out, 'tokenizer_config.json'))).toBe(true)
+  })
+  it('a malformed token file is one line naming it (exit 1); a bad flag value is a usage error (exit 2)', async () => {
+    const { writeFileSync } = await import('node:fs')
+    const bad = join(tmp, 'bad.bin')
+    writeFileSync(bad, Buffer.alloc(2000, 7))
+    const r = runCli(['pretrain', '--data', bad, '--out', join(tmp, 'bad-run')], { env })
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toContain(`${bad}: bad token file header`)
+    const u = runCli(['pretrain', '--data', bad, '--out', join(tmp, 'bad-run'), '--lr', 'fast'], { env })
+    expect(u.code).toBe(2)
+    expect(u.stderr).toMatch(/--lr/)
+  })
+})
