@@ -36,7 +36,7 @@ export interface AdamWNames {
   step: string
   /** ‖grad‖₂ (scalar), used for clipping */
   norm: string
-  /** bool [N]: where weight decay applies */
+  /** float32 [N]: 1 where weight decay applies, else 0 */
   decayMask: string
 }
 
@@ -64,8 +64,8 @@ export function adamw(t: Tape, cfg: AdamWConfig, n: AdamWNames, out: { params: s
   const update = op('Mul', op('Div', m, denom), stepSize)
   let p = n.params
   if (cfg.weightDecay !== 0) {
-    const keep = op('Sub', one, op('Mul', n.lr, t.scalar(cfg.weightDecay)))
-    p = g.op('Where', [n.decayMask, op('Mul', p, keep), p])
+    // p − lr·wd·mask·p  (= p·(1 − lr·wd) where the mask is 1)
+    p = op('Sub', p, op('Mul', op('Mul', p, n.decayMask), op('Mul', n.lr, t.scalar(cfg.weightDecay))))
   }
   g.op('Sub', [p, update], {}, { name: out.params })
 }

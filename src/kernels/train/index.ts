@@ -1,10 +1,10 @@
 /** The training engine: a whole Llama training step as one ONNX graph (see train-contract). */
 export { TrainSession } from './session.js'
 export type { TrainSessionOptions, TrainState, StepOptions, StepResult } from './session.js'
-export { llamaParamSpecs, initLlamaParams, checkConfig, llamaLoss, llamaFusedGroups } from './llama.js'
+export { llamaParamSpecs, initLlamaParams, checkConfig, llamaLoss } from './llama.js'
 export type { LlamaConfig, ParamSpec } from './llama.js'
 export type { AdamWConfig } from './adamw.js'
 export { buildTrainGraph } from './step-graph.js'
 export type { TrainGraphKind, TrainGraphSpec } from './step-graph.js'
-export { flatLayout, packFlat, unpackFlat, blockKey } from './flat.js'
-export type { FlatLayout, FlatBlock } from './flat.js'
+export { flatLayout, packFlat, unpackFlat } from './flat.js'
+export type { FlatLayout } from './flat.js'

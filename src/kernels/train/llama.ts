@@ -17,7 +17,7 @@ import { linear } from '../ops/linear.js'
 import { siluGate } from '../ops/mlp.js'
 import { rmsNorm } from '../ops/rmsnorm.js'
 import { rope, ropeTables } from '../ops/rope.js'
-import { add, reshape, splitLast, transpose } from '../ops/shape.js'
+import { add, reshape, transpose } from '../ops/shape.js'
 import { normal } from './random.js'
 
 /** Hugging Face LlamaConfig fields, camelCased. */
@@ -71,20 +71,6 @@ export function llamaParamSpecs(cfg: LlamaConfig): ParamSpec[] {
   return specs
 }
 
-/**
- * Tensors fused into one block of the flat layout (consecutive in llamaParamSpecs, same column
- * count): each layer's q/k/v and gate/up projections become one Gemm each.
- */
-export function llamaFusedGroups(cfg: LlamaConfig): string[][] {
-  const groups: string[][] = []
-  for (let i = 0; i < cfg.numHiddenLayers; i++) {
-    const L = `model.layers.${i}.`
-    groups.push([`${L}self_attn.q_proj.weight`, `${L}self_attn.k_proj.weight`, `${L}self_attn.v_proj.weight`])
-    groups.push([`${L}mlp.gate_proj.weight`, `${L}mlp.up_proj.weight`])
-  }
-  return groups
-}
-
 /** normal(0, 0.02) for matrices and embeddings, ones for norm weights; deterministic per seed. */
 export function initLlamaParams(cfg: LlamaConfig, seed: number): Map<string, Float32Array> {
   const rand = normal(seed)
@@ -100,20 +86,17 @@ export function initLlamaParams(cfg: LlamaConfig, seed: number): Map<string, Flo
 }
 
 /**
- * Emit the forward pass. `blocks` maps block keys (a tensor name, or fused names joined by '+',
- * see llamaFusedGroups) to their values — watched leaves when training; `ids` and `targets` are
- * int64 [M] graph values. Returns the scalar mean loss.
+ * Emit the forward pass. `params` maps Hugging Face names to values (watched leaves when
+ * training); `ids` and `targets` are int64 [M] graph values. Returns the scalar mean loss.
+ *
+ * (Fusing q/k/v and gate/up into one Gemm each was measured slower here: the activation
+ * Split/Concat it needs cost more than the larger Gemm saves at these sizes.)
  */
-export function llamaLoss(t: Tape, cfg: LlamaConfig, blocks: Map<string, Value>, ids: string, targets: string, B: number, T: number): Value {
+export function llamaLoss(t: Tape, cfg: LlamaConfig, params: Map<string, Value>, ids: string, targets: string, B: number, T: number): Value {
   const param = (name: string): Value => {
-    const v = blocks.get(name)
+    const v = params.get(name)
     if (!v) throw new LlmError(`no parameter ${name}`)
     return v
-  }
-  // x @ W_iᵀ for each named projection: one Gemm when they are one fused block
-  const project = (x: Value, names: string[], rows: number[]): Value[] => {
-    const fused = blocks.get(names.join('+'))
-    return fused ? splitLast(t, linear(t, x, fused), rows) : names.map((n) => linear(t, x, param(n)))
   }
   if (T > cfg.maxPositionEmbeddings) {
     throw new LlmError(`sequence length ${T} exceeds max_position_embeddings ${cfg.maxPositionEmbeddings}`, { hint: 'use a shorter --seq-len' })
@@ -132,15 +115,13 @@ export function llamaLoss(t: Tape, cfg: LlamaConfig, blocks: Map<string, Value>,
   for (let i = 0; i < cfg.numHiddenLayers; i++) {
     const L = `model.layers.${i}.`
     const a = rmsNorm(t, h, param(`${L}input_layernorm.weight`), cfg.rmsNormEps)
-    const [qx, kx, vx] = project(a, ['q_proj', 'k_proj', 'v_proj'].map((p) => `${L}self_attn.${p}.weight`), [NH * D, NKV * D, NKV * D])
-    const q = rope(t, heads(qx, NH), tables)
-    const k = rope(t, heads(kx, NKV), tables)
-    const v = heads(vx, NKV)
+    const q = rope(t, heads(linear(t, a, param(`${L}self_attn.q_proj.weight`)), NH), tables)
+    const k = rope(t, heads(linear(t, a, param(`${L}self_attn.k_proj.weight`)), NKV), tables)
+    const v = heads(linear(t, a, param(`${L}self_attn.v_proj.weight`)), NKV)
     const o = reshape(t, transpose(t, causalAttention(t, q, k, v, mask), [0, 2, 1, 3]), [M, NH * D])
     h = add(t, h, linear(t, o, param(`${L}self_attn.o_proj.weight`)))
     const m = rmsNorm(t, h, param(`${L}post_attention_layernorm.weight`), cfg.rmsNormEps)
-    const [gate, up] = project(m, [`${L}mlp.gate_proj.weight`, `${L}mlp.up_proj.weight`], [cfg.intermediateSize, cfg.intermediateSize])
-    const gated = siluGate(t, gate, up)
+    const gated = siluGate(t, linear(t, m, param(`${L}mlp.gate_proj.weight`)), linear(t, m, param(`${L}mlp.up_proj.weight`)))
     h = add(t, h, linear(t, gated, param(`${L}mlp.down_proj.weight`)))
   }
   const final = rmsNorm(t, h, param('model.norm.weight'), cfg.rmsNormEps)

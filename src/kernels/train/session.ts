@@ -14,7 +14,7 @@ import { LlmError, usageError } from '../../core/errors.js'
 import { ModelSession, tensor, type Feeds } from '../../core/runtime/ort.js'
 import type { AdamWConfig } from './adamw.js'
 import { flatLayout, packFlat, unpackFlat, type FlatLayout } from './flat.js'
-import { initLlamaParams, llamaFusedGroups, llamaParamSpecs, type LlamaConfig } from './llama.js'
+import { initLlamaParams, llamaParamSpecs, type LlamaConfig } from './llama.js'
 import { buildTrainGraph, type TrainGraphKind } from './step-graph.js'
 
 export interface TrainSessionOptions {
@@ -64,7 +64,7 @@ export class TrainSession {
   private constructor(readonly opts: TrainSessionOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw usageError(`batch size must be a positive integer, got ${opts.batchSize}`)
     if (!Number.isInteger(opts.seqLen) || opts.seqLen <= 0) throw usageError(`sequence length must be a positive integer, got ${opts.seqLen}`)
-    this.layout = flatLayout(llamaParamSpecs(opts.config), llamaFusedGroups(opts.config))
+    this.layout = flatLayout(llamaParamSpecs(opts.config))
     this.m = new Float32Array(this.layout.total)
     this.v = new Float32Array(this.layout.total)
   }
