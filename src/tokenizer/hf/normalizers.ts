@@ -1,6 +1,7 @@
 import { isWhiteSpace } from './chars.js'
 import { type Ctx, type Json, arr, asObject, bool, fail, str, unsupported } from './json.js'
 import { compileOnig, literalRegExp } from './onig.js'
+import { PrecompiledCharsmap } from './precompiled.js'
 
 /**
  * tokenizer.json `normalizer`s as plain string → string functions. Hugging Face tracks
@@ -46,6 +47,17 @@ export function buildNormalizer(ctx: Ctx, cfg: unknown): Normalizer | undefined 
       return (s) => s.replace(re, () => content)
     }
     case 'BertNormalizer': return bertNormalizer(ctx, o)
+    case 'Precompiled': {
+      const b64 = str(ctx, o, 'precompiled_charsmap', '')
+      // an empty charsmap is the identity (tokenizers accepts it)
+      if (b64 === '') return (s) => s
+      try {
+        const map = new PrecompiledCharsmap(Buffer.from(b64, 'base64'))
+        return (s) => map.normalize(s)
+      } catch (e) {
+        return fail(ctx, `Precompiled: ${(e as Error).message}`)
+      }
+    }
     default: return unsupported(ctx, 'normalizer', o.type)
   }
 }

@@ -53,7 +53,7 @@ describe('loadHfTokenizer errors', () => {
     normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [],
   }
   it.each([
-    ['normalizer', { type: 'Precompiled', precompiled_charsmap: '' }],
+    ['normalizer', { type: 'ByteLevelX' }],
     ['pre_tokenizer', { type: 'UnicodeScripts' }],
     ['post_processor', { type: 'Frobnicate' }],
     ['decoder', { type: 'CTC' }],

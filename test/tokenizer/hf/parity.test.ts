@@ -8,9 +8,11 @@
 import { describe, expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
+import { buildNormalizer } from '../../../src/tokenizer/hf/normalizers.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
-import { type Json, type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, unigramVariants, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
-import { hasShared, noSharedReason, shared } from '../../helpers.js'
+import { type Json, type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, spUnigramVariants, unigramVariants, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
+import { resolve } from 'node:path'
+import { hasShared, noSharedReason, repoRoot, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
 const LLAMA = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
@@ -100,12 +102,24 @@ describe.skipIf(!hasShared)('HfTokenizer parity with tokenizers (Rust)', () => {
     }
   })
 
+  it('Precompiled normalizer (a real SentencePiece charsmap) rewrites text exactly as tokenizers does', () => {
+    const v = spUnigramVariants(resolve(repoRoot, 'test/fixtures/tokenizer/sp'))[0]!
+    const ref = RefTokenizer.fromString(JSON.stringify(v.json)).getNormalizer()!
+    const ours = buildNormalizer({ source: v.name }, v.json.normalizer)!
+    const texts = [...CORPUS, 'ﬁ ½ Ⅻ ① ㎒ Å é e\u0301 ｈｅｌｌｏ']
+    const wellFormed = texts.map((t) => t.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'))
+    expect(wellFormed.map((t) => ours(t))).toEqual(wellFormed.map((t) => ref.normalizeString(t)))
+    // not vacuous: the rules change a good share of the corpus
+    expect(wellFormed.filter((t) => ref.normalizeString(t) !== t).length).toBeGreaterThan(10)
+  })
+
   let cached: Variant[] | undefined
   const variants = (): Variant[] => {
     if (cached) return cached
     const gpt2 = readJson(GPT2)
     const llama = readJson(LLAMA)
-    return (cached = [...gpt2Variants(gpt2), ...llamaVariants(llama), ...affixVariants(gpt2), ...wordVariants(gpt2), ...unigramVariants(llama)])
+    return (cached = [...gpt2Variants(gpt2), ...llamaVariants(llama), ...affixVariants(gpt2), ...wordVariants(gpt2), ...unigramVariants(llama),
+      ...spUnigramVariants(resolve(repoRoot, 'test/fixtures/tokenizer/sp'))])
   }
   // variants with added tokens of their own also check allowedSpecial 'none' (a second Rust load)
   const WITH_NONE = new Set(['gpt2/added-token-flags', 'gpt2/nfkc-lowercase-digits', 'llama/added-normalized', 'wordpiece/bert-uncased'])
