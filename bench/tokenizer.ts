@@ -10,7 +10,8 @@
  * Tatoeba/FLORES/TICO-19 French and English — plus generated CJK, Hangul and emoji text (random
  * Han runs, so its pieces rarely repeat), cut into ~64 KB documents and interleaved. Each library
  * encodes every document (one call each) and decodes each document's ids; MB/s counts UTF-8 bytes
- * of text. One warm-up pass, then `reps` timed passes; the median is reported.
+ * of text. One warm-up pass, then `reps` timed passes, libraries taking turns within each pass (so load
+ * from other processes falls on all alike); the median is reported.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -128,22 +129,26 @@ function main(): void {
   console.log(`node ${process.version}, ${process.arch}`)
   const rows: Array<{ enc: string; lib: string; encode: number; decode: number }> = []
   for (const enc of encodings) {
-    const libs = libraries(enc)
-    const wasm = libs[2]!
+    const all = libraries(enc)
+    const libs = all.filter((l) => libFilter.some((f) => l.name.split(' ')[0] === f))
+    const wasm = all[2]!
     const wantIds = docs.map((d) => Array.from(wasm.encode(d)))
-    for (const lib of libs.filter((l) => libFilter.some((f) => l.name.split(' ')[0] === f))) {
-      const ids = docs.map((d) => lib.encode(d))
-      const idsFor = ids.map((x) => (lib.name.startsWith('tiktoken') ? x : Array.from(x)))
+    const state = libs.map((lib) => {
+      const ids = docs.map((d) => lib.encode(d)) // also the warm-up pass
       const same = ids.every((x, i) => x.length === wantIds[i]!.length && Array.prototype.every.call(x, (v: number, k: number) => v === wantIds[i]![k]))
-      const enc1: number[] = []
-      const dec1: number[] = []
-      for (let r = 0; r < reps + 1; r++) {
-        const e = time(() => { for (const d of docs) lib.encode(d) })
-        const t = time(() => { for (const x of idsFor) lib.decode(x) })
-        if (r > 0) { enc1.push(mb / e); dec1.push(mb / t) }
+      for (const x of ids) lib.decode(x) // decode warm-up
+      return { lib, ids, same, enc: [] as number[], dec: [] as number[] }
+    })
+    // round-robin over libraries in every rep, so load from other processes hits all alike
+    for (let r = 0; r < reps; r++) {
+      for (const st of state) {
+        st.enc.push(mb / time(() => { for (const d of docs) st.lib.encode(d) }))
+        st.dec.push(mb / time(() => { for (const x of st.ids) st.lib.decode(x) }))
       }
-      rows.push({ enc, lib: lib.name, encode: median(enc1), decode: median(dec1) })
-      console.log(`${enc.padEnd(12)} ${lib.name.padEnd(24)} encode ${median(enc1).toFixed(2).padStart(7)} MB/s  decode ${median(dec1).toFixed(2).padStart(7)} MB/s  ids ${same ? '= tiktoken' : 'DIFFER from tiktoken'}`)
+    }
+    for (const st of state) {
+      rows.push({ enc, lib: st.lib.name, encode: median(st.enc), decode: median(st.dec) })
+      console.log(`${enc.padEnd(12)} ${st.lib.name.padEnd(24)} encode ${median(st.enc).toFixed(2).padStart(7)} MB/s  decode ${median(st.dec).toFixed(2).padStart(7)} MB/s  ids ${st.same ? '= tiktoken' : 'DIFFER from tiktoken'}`)
     }
   }
   console.log('\n| encoding | library | encode MB/s | decode MB/s |\n|---|---|---|---|')

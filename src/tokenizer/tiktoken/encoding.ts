@@ -15,7 +15,7 @@
  *    Hugging Face tokenizer.json files use for byte-level vocabularies); special tokens as text.
  */
 import { LlmError } from '../../core/errors.js'
-import { BoundedCache, BpeMerger, ByteRanker, ByteTokenTable, encodeBytes, utf8Encode } from '../bpe.js'
+import { BpeMerger, ByteRanker, ByteTokenTable, SpanCache, encodeBytes, utf8Encode } from '../bpe.js'
 import { compileSplitRegex } from '../regex.js'
 import { asciiScanner, patternFamily } from './fast-split.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
@@ -66,7 +66,7 @@ export class TiktokenEncoding implements Tokenizer {
   private readonly scan: ((text: string, p: number) => number) | undefined
   private readonly specialById = new Map<number, Uint8Array>()
   private readonly specialRegexes = new Map<string, RegExp>()
-  private readonly cache = new BoundedCache<number | number[]>(1 << 17)
+  private readonly cache = new SpanCache(17)
   private buf: Uint8Array = new Uint8Array(1024)
   private decodeBuf: Uint8Array = new Uint8Array(4096)
   private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true }) // keep a leading U+FEFF: it is text (Python's bytes.decode keeps it)
@@ -143,7 +143,7 @@ export class TiktokenEncoding implements Tokenizer {
       re.lastIndex = 0
       for (let m = re.exec(segment); m !== null; m = re.exec(segment)) {
         if (m[0].length === 0) { re.lastIndex += 1; continue } // never loop on an empty match
-        this.encodePiece(m[0], out)
+        this.encodePiece(segment, m.index, m.index + m[0].length, out)
       }
       return
     }
@@ -158,18 +158,20 @@ export class TiktokenEncoding implements Tokenizer {
         if (!sticky.test(segment)) throw new Error(`split pattern failed to match at ${p}`) // cannot happen: see fast-split.ts
         e = sticky.lastIndex
       }
-      this.encodePiece(segment.slice(p, e), out)
+      this.encodePiece(segment, p, e, out)
       p = e
     }
   }
 
-  private encodePiece(piece: string, out: number[]): void {
-    const hit = this.cache.get(piece)
+  /** ids of the piece text[start..end) */
+  private encodePiece(text: string, start: number, end: number, out: number[]): void {
+    const hit = this.cache.get(text, start, end)
     if (hit !== undefined) {
       if (typeof hit === 'number') out.push(hit)
       else for (let i = 0; i < hit.length; i++) out.push(hit[i]!)
       return
     }
+    const piece = text.slice(start, end)
     if (this.buf.length < piece.length * 3) this.buf = new Uint8Array(piece.length * 3 * 2)
     const n = utf8Encode(piece, this.buf)
     const first = out.length
