@@ -72,25 +72,30 @@ const u32 = new Uint32Array(f32.buffer)
 const POS_BITS = 2 ** 21 // positions < 2^21: vocabularies up to 2M tokens
 
 /**
- * Sort the live entries by descending logit (ties: earlier position first). Each entry becomes
- * one float64 — a 32-bit key that orders like the logit, descending, times 2^21 plus its position
- * (53 bits, exact) — so the native numeric sort of a Float64Array does the work: ~20x faster
- * than sorting indices with a comparator over a 32000-token vocabulary.
+ * Sort the live entries by descending logit (ties: earlier position first). See orderByLogit.
  */
 export function sortCandidates(c: Candidates): void {
   if (c.sorted) return
-  const packed = new Float64Array(c.size)
-  for (let i = 0; i < c.size; i++) {
+  permute(c, orderByLogit(c, Array.from({ length: c.size }, (_, i) => i)))
+  c.sorted = true
+}
+
+/**
+ * `positions` reordered by descending logit. Each becomes one float64 — a 32-bit key that orders
+ * like the logit, descending, times 2^21 plus the position (53 bits, exact) — so the native
+ * numeric sort of a Float64Array does the work: far faster than sorting with a comparator.
+ */
+function orderByLogit(c: Candidates, positions: number[]): number[] {
+  const packed = new Float64Array(positions.length)
+  for (let k = 0; k < positions.length; k++) {
+    const i = positions[k]!
     f32[0] = c.logits[i]!
     const bits = u32[0]!
     const ascending = bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0 // orders like the float
-    packed[i] = (0xffffffff - ascending) * POS_BITS + i
+    packed[k] = (0xffffffff - ascending) * POS_BITS + i
   }
   packed.sort()
-  const order = new Array<number>(c.size)
-  for (let i = 0; i < c.size; i++) order[i] = packed[i]! % POS_BITS
-  permute(c, order)
-  c.sorted = true
+  return Array.from(packed, (x) => x % POS_BITS)
 }
 
 function permute(c: Candidates, order: number[]): void {
@@ -144,43 +149,39 @@ export function topP(p: number, minKeep = 1): Sampler {
     name: `top-p(${p})`, ...noop,
     apply(c) {
       if (p >= 1 || c.size <= minKeep) return
-      if (!c.sorted && c.size > 1024) prefilterMass(c, p, minKeep)
-      sortCandidates(c)
-      const probs = softmax(c)
+      const probs = softmax(c) // over all live tokens: the mass p refers to
+      const order = orderByLogit(c, c.sorted ? Array.from({ length: c.size }, (_, i) => i) : likelyFirst(probs, c.size, p, minKeep))
       let cum = 0
-      let keep = c.size
-      for (let i = 0; i < c.size; i++) {
-        cum += probs[i]!
-        if (cum >= p && i + 1 >= minKeep) { keep = i + 1; break }
+      let keep = order.length
+      for (let k = 0; k < order.length; k++) {
+        cum += probs[order[k]!]!
+        if (cum >= p && k + 1 >= minKeep) { keep = k + 1; break }
       }
-      c.size = keep
-      c.probs = undefined
+      permute(c, order.slice(0, keep))
+      c.sorted = true
     },
   }
 }
 
 /**
- * Before sorting a whole vocabulary for top-p: keep only the tokens with probability >= t for the
- * largest t in max/2, max/4, … whose tokens already hold mass >= p (and number >= minKeep). Every
- * token top-p keeps has a higher probability than every token this drops, so the result is the
- * same; the sort then touches tens of tokens instead of 32000.
+ * The positions worth sorting for top-p: those with probability >= t for the largest t in
+ * max/2, max/4, … whose tokens already hold mass >= p (and number >= minKeep). Every token top-p
+ * keeps is more likely than every token this leaves out, so sorting this subset gives the same
+ * cut; for a peaked distribution it is tens of tokens instead of the whole vocabulary.
  */
-function prefilterMass(c: Candidates, p: number, minKeep: number): void {
-  const probs = softmax(c)
+function likelyFirst(probs: Float32Array, size: number, p: number, minKeep: number): number[] {
   let max = 0
-  for (let i = 0; i < c.size; i++) if (probs[i]! > max) max = probs[i]!
-  for (let t = max / 2; t > 1e-12; t /= 2) {
+  for (let i = 0; i < size; i++) if (probs[i]! > max) max = probs[i]!
+  let t = max / 2
+  for (; t > 1e-30; t /= 2) {
     let mass = 0
     let count = 0
-    for (let i = 0; i < c.size; i++) if (probs[i]! >= t) { mass += probs[i]!; count++ }
-    if (mass >= p && count >= minKeep) {
-      if (count === c.size) return
-      const keep: number[] = []
-      for (let i = 0; i < c.size; i++) if (probs[i]! >= t) keep.push(i)
-      permute(c, keep)
-      return
-    }
+    for (let i = 0; i < size; i++) if (probs[i]! >= t) { mass += probs[i]!; count++ }
+    if (mass >= p && count >= minKeep) break
   }
+  const out: number[] = []
+  for (let i = 0; i < size; i++) if (probs[i]! >= t) out.push(i)
+  return out
 }
 
 export function minP(p: number, minKeep = 1): Sampler {

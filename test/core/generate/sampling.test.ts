@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  buildSamplerChain, candidatesFromLogits, dist, greedy, minP, penalties, SamplerChain, softmax, temperature, topK, topP,
+  buildSamplerChain, candidatesFromLogits, dist, greedy, minP, penalties, SamplerChain, softmax, sortCandidates, temperature, topK, topP,
   type Candidates, type Sampler,
 } from '../../../src/core/generate/sampling.js'
 import { xoshiro128ss } from '../../../src/core/generate/rng.js'
@@ -158,5 +158,58 @@ describe('pickers and chains', () => {
     const logits = Float32Array.from([0, 1, 9]) // id 2 exists only in the padded model head
     const ch = new SamplerChain([greedy()], 2)
     expect(ch.sample(logits)).toBe(1)
+  })
+})
+
+describe('fast paths agree with naive references on a 32000-token vocabulary', () => {
+  const rng = xoshiro128ss(3)
+  const gaussian = (): number => Math.sqrt(-2 * Math.log(rng.next() + 1e-12)) * Math.cos(2 * Math.PI * rng.next())
+  const vocab = (scale: number): Float32Array => Float32Array.from({ length: 32000 }, () => scale * gaussian())
+
+  /** top-p the obvious way: sort every id by probability, cut at cumulative mass p */
+  function naiveTopP(logits: Float32Array, p: number): number[] {
+    const max = Math.max(...logits)
+    const e = Array.from(logits, (l) => Math.exp(l - max))
+    const z = e.reduce((a, b) => a + b)
+    const order = e.map((_, i) => i).sort((a, b) => e[b]! - e[a]! || a - b)
+    const kept: number[] = []
+    let cum = 0
+    for (const i of order) { kept.push(i); cum += e[i]! / z; if (cum >= p) break }
+    return kept.sort((a, b) => a - b)
+  }
+
+  it('sortCandidates orders by descending logit, signs and -Infinity included', () => {
+    const logits = vocab(4)
+    logits[7] = -Infinity
+    logits[8] = 0
+    logits[9] = -0
+    const c = candidatesFromLogits(logits)
+    sortCandidates(c)
+    for (let i = 1; i < c.size; i++) expect(c.logits[i - 1]!).toBeGreaterThanOrEqual(c.logits[i]!)
+    expect(c.ids[c.size - 1]).toBe(7)
+    expect(new Set(c.ids).size).toBe(32000)
+  })
+
+  it('top-p with the mass prefilter keeps exactly the naive set', () => {
+    for (const [scale, p] of [[1, 0.9], [3, 0.95], [6, 0.5], [0.1, 0.3], [10, 0.999]] as const) {
+      const logits = vocab(scale)
+      const c = candidatesFromLogits(logits)
+      topP(p).apply(c)
+      expect(Array.from(c.ids.subarray(0, c.size)).sort((a, b) => a - b), `scale ${scale}, p ${p}`).toEqual(naiveTopP(logits, p))
+    }
+  })
+
+  it('penalties index by id on fresh candidates exactly as on shuffled ones', () => {
+    const logits = vocab(2)
+    const s = penalties({ repeat: 1.3, frequency: 0.2, presence: 0.1 })
+    for (const t of [5, 5, 900, 31999, 12]) s.accept(t)
+    const fresh = candidatesFromLogits(logits)
+    s.apply(fresh)
+    const shuffled = candidatesFromLogits(logits)
+    topK(32000).apply(shuffled) // no-op: k >= size
+    sortCandidates(shuffled) // now not identity
+    s.apply(shuffled)
+    const byId = new Map(Array.from(shuffled.ids, (id, i) => [id, shuffled.logits[i]!]))
+    for (const id of [5, 900, 31999, 12, 0, 100]) expect(byId.get(id)).toBe(fresh.logits[id])
   })
 })
