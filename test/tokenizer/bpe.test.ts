@@ -1,0 +1,162 @@
+/**
+ * The shared merge core against a deliberately naive reference written here (minbpe style:
+ * rebuild the symbol list after every merge, pick the lowest rank, leftmost first), for both
+ * rankers and both strategies (linear scan ≤ 96 symbols, heap above), plus tiktoken's WASM core
+ * on very long pieces.
+ */
+import { get_encoding } from 'tiktoken'
+import { describe, expect, it } from 'vitest'
+import { BpeMerger, ByteRanker, ByteTokenTable, NO_RANK, PairMergeTable, PairRanker, SpanCache, encodeBytes, utf8Encode } from '../../src/tokenizer/bpe.js'
+import { loadTiktokenEncoding } from '../../src/tokenizer/tiktoken/index.js'
+
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** naive pair-rank BPE: O(n²) per merge, obviously right */
+function naivePairs(ids: number[], rank: (l: number, r: number) => number, merged: (rank: number) => number): number[] {
+  const s = [...ids]
+  for (;;) {
+    let best = NO_RANK
+    let at = -1
+    for (let i = 0; i + 1 < s.length; i++) {
+      const r = rank(s[i]!, s[i + 1]!)
+      if (r < best) { best = r; at = i }
+    }
+    if (at < 0) return s
+    s.splice(at, 2, merged(best))
+  }
+}
+
+/** naive tiktoken BPE over byte strings (as hex keys) */
+function naiveBytes(bytes: number[], ranks: Map<string, number>): number[] {
+  const key = (b: number[]): string => b.map((x) => x.toString(16).padStart(2, '0')).join('')
+  if (ranks.has(key(bytes))) return [ranks.get(key(bytes))!]
+  let parts = bytes.map((b) => [b])
+  for (;;) {
+    let best = NO_RANK
+    let at = -1
+    for (let i = 0; i + 1 < parts.length; i++) {
+      const r = ranks.get(key([...parts[i]!, ...parts[i + 1]!]))
+      if (r !== undefined && r < best) { best = r; at = i }
+    }
+    if (at < 0) return parts.map((p) => ranks.get(key(p))!)
+    parts = [...parts.slice(0, at), [...parts[at]!, ...parts[at + 1]!], ...parts.slice(at + 2)]
+  }
+}
+
+describe('BpeMerger with PairRanker (Hugging Face merges)', () => {
+  it('matches the naive reference on random merge tables and inputs, short and long', () => {
+    const next = rng(11)
+    for (let trial = 0; trial < 40; trial++) {
+      const alphabet = 2 + Math.floor(next() * 5)
+      const table = new PairMergeTable()
+      const ranks = new Map<string, number>()
+      let nextId = alphabet
+      for (let r = 0; r < 60; r++) {
+        const l = Math.floor(next() * nextId)
+        const rr = Math.floor(next() * nextId)
+        if (ranks.has(`${l},${rr}`)) continue
+        ranks.set(`${l},${rr}`, r)
+        table.set(l, rr, r, nextId++)
+      }
+      const mergedOf = new Map<number, number>()
+      for (const [, r] of ranks) mergedOf.set(r, table.mergedId(r))
+      const merger = new BpeMerger()
+      const ranker = new PairRanker(table)
+      for (const n of [1, 2, 5, 30, 96, 97, 300]) {
+        const ids = Array.from({ length: n }, () => Math.floor(next() * alphabet))
+        merger.reserve(n)
+        merger.symbols.set(ids)
+        const out: number[] = []
+        merger.merge(ranker, n, out)
+        const want = naivePairs(ids, (l, r) => ranks.get(`${l},${r}`) ?? NO_RANK, (r) => mergedOf.get(r)!)
+        expect(out, `trial ${trial} n ${n}`).toEqual(want)
+      }
+    }
+  })
+
+  it('keeps the first rank of a pair listed twice and grows past its initial size', () => {
+    const table = new PairMergeTable()
+    table.set(1, 2, 5, 100)
+    table.set(1, 2, 9, 200)
+    for (let i = 0; i < 5000; i++) table.set(1000 + i, 7, 10 + i, 9000 + i)
+    expect(table.rank(1, 2)).toBe(5)
+    expect(table.mergedId(5)).toBe(100)
+    expect(table.rank(4999 + 1000, 7)).toBe(5009)
+    expect(table.rank(2, 1)).toBe(NO_RANK)
+    expect(table.size).toBe(5001)
+  })
+})
+
+describe('encodeBytes with ByteRanker (tiktoken ranks)', () => {
+  it('matches the naive reference on a toy vocabulary, including heap-sized inputs', () => {
+    const entries: Array<[Uint8Array, number]> = []
+    for (let b = 0; b < 256; b++) entries.push([Uint8Array.of(b), b])
+    const words = ['ab', 'ba', 'aa', 'aab', 'abab', 'bab', 'abb', 'bbb', 'aaaa', 'ababab', 'ca', 'cab']
+    words.forEach((w, i) => entries.push([new TextEncoder().encode(w), 256 + i]))
+    const table = new ByteTokenTable(entries)
+    const ranks = new Map(entries.map(([b, id]) => [Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''), id]))
+    const ranker = new ByteRanker(table)
+    const merger = new BpeMerger()
+    const next = rng(5)
+    for (let t = 0; t < 400; t++) {
+      const n = 1 + Math.floor(next() * (t % 4 === 0 ? 400 : 40))
+      const bytes = Array.from({ length: n }, () => 'abc'.charCodeAt(Math.floor(next() * 3)))
+      const out: number[] = []
+      encodeBytes(ranker, merger, Uint8Array.from(bytes), n, out)
+      expect(out).toEqual(naiveBytes(bytes, ranks))
+    }
+  })
+
+  it('rejects a table with a duplicated byte string or id', () => {
+    expect(() => new ByteTokenTable([[Uint8Array.of(1), 0], [Uint8Array.of(1), 1]])).toThrow(/appears twice/)
+    expect(() => new ByteTokenTable([[Uint8Array.of(1), 0], [Uint8Array.of(2), 0]])).toThrow(/appears twice/)
+  })
+
+  it('matches tiktoken on very long single pieces (heap path)', () => {
+    const ref = get_encoding('cl100k_base')
+    const ours = loadTiktokenEncoding('cl100k_base')
+    const next = rng(3)
+    const long = [
+      ' '.repeat(20_000) + 'x',
+      Array.from({ length: 5000 }, () => 'abcdefghij'[Math.floor(next() * 10)]).join(''),
+      '!@#$%^&*()'.repeat(800),
+      'é'.repeat(3000),
+    ]
+    for (const s of long) expect(ours.encode(s)).toEqual(Array.from(ref.encode(s, [], [])))
+    ref.free()
+  })
+})
+
+describe('helpers', () => {
+  it('utf8Encode agrees with TextEncoder, lone surrogates included', () => {
+    const buf = new Uint8Array(64)
+    for (const s of ['', 'abc', 'é日😀', '\ud800x', 'x\udc00', '\udbff\udfff', '\ud83d']) {
+      const n = utf8Encode(s, buf)
+      expect(Array.from(buf.subarray(0, n))).toEqual(Array.from(new TextEncoder().encode(s)))
+    }
+  })
+
+  it('SpanCache finds spans without substrings and empties itself when half full', () => {
+    const cache = new SpanCache(4) // 16 slots, emptied at 8 entries
+    const text = 'hello world hello'
+    expect(cache.get(text, 0, 5)).toBeUndefined()
+    cache.set('hello', 7)
+    expect(cache.get(text, 12, 17)).toBe(7)
+    expect(cache.get(text, 6, 11)).toBeUndefined()
+    cache.set('world', [1, 2])
+    expect(cache.get('a world', 2, 7)).toEqual([1, 2])
+    for (let i = 0; i < 6; i++) { cache.get(`k${i}`, 0, 2); cache.set(`k${i}`, i) }
+    expect(cache.size).toBe(8)
+    cache.get('zz', 0, 2)
+    cache.set('zz', 1)
+    expect(cache.size).toBe(1)
+    expect(cache.get(text, 0, 5)).toBeUndefined()
+  })
+})
