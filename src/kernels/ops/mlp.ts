@@ -4,7 +4,7 @@
  *
  *   forward   s = σ(gate), sg = gate · s (kept), a = sg · up
  *   backward  dup   = da · sg
- *             dgate = da · up · s · (1 + gate · (1 − s))       since silu'(z) = σ(z)(1 + z(1 − σ(z)))
+ *             dgate = da · up · (s + sg · (1 − s))              since silu'(z) = σ(z) + z σ(z)(1 − σ(z))
  */
 import type { Tape, Value } from '../autodiff/tape.js'
 
@@ -18,7 +18,7 @@ export function siluGate(t: Tape, gate: Value, up: Value): Value {
     const dup = needUp ? g.op('Mul', [da, sg]) : undefined
     let dgate: string | undefined
     if (needGate) {
-      const slope = g.op('Mul', [s, g.op('Add', [g.op('Mul', [gate.name, g.op('Sub', [t.scalar(1), s])]), t.scalar(1)])])
+      const slope = g.op('Add', [s, g.op('Mul', [sg, g.op('Sub', [t.scalar(1), s])])])
       dgate = g.op('Mul', [g.op('Mul', [da, up.name]), slope])
     }
     return [dgate, dup]

@@ -8,16 +8,30 @@
  *             g[M, C]    = dy · w
  *             dx[M, C]   = r · (g − xhat · mean_c(g · xhat))
  * (d r/d x_j = −r³ x_j / C, so Σ_i g_i x_i · (−r³ x_j / C) = −r · xhat_j · mean(g · xhat).)
+ * The forward is onnxruntime's SimplifiedLayerNormalization kernel (RMSNorm; registered in the ONNX
+ * domain by ORT), which also returns r as its second output; `rmsNormPlain` spells the same
+ * forward in standard ops and is the reference the fused kernel is tested against.
  */
+import { float } from '../onnx/graph.js'
 import type { Tape, Value } from '../autodiff/tape.js'
 
 export function rmsNorm(t: Tape, x: Value, w: Value, eps: number): Value {
+  const [y, r] = t.g.opN('SimplifiedLayerNormalization', [x.name, w.name], 2, { axis: -1, epsilon: float(eps), stash_type: 1 })
+  return withBackward(t, x, w, y, r, t.g.op('Mul', [x.name, r]))
+}
+
+/** The same forward in standard ONNX ops (reference for the fused kernel). */
+export function rmsNormPlain(t: Tape, x: Value, w: Value, eps: number): Value {
   const g = t.g
-  const [M, C] = x.shape
   const meanSq = g.op('ReduceMean', [g.op('Mul', [x.name, x.name])], { axes: [-1], keepdims: 1 })
   const r = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSq, t.scalar(eps)])])])
   const xhat = g.op('Mul', [x.name, r])
-  const y = g.op('Mul', [xhat, w.name])
+  return withBackward(t, x, w, g.op('Mul', [xhat, w.name]), r, xhat)
+}
+
+function withBackward(t: Tape, x: Value, w: Value, y: string, r: string, xhat: string): Value {
+  const g = t.g
+  const [M, C] = x.shape
   return t.record('rmsNorm', [x, w], [{ name: y, shape: [M, C] }], ([dy], [needX, needW]) => {
     if (!dy) return [undefined, undefined]
     const dw = needW ? g.op('ReduceSum', [g.op('Mul', [dy, xhat]), t.ints([0])], { keepdims: 0 }) : undefined

@@ -1,14 +1,14 @@
 import { describe, it } from 'vitest'
-import { rmsNorm } from '../../../src/kernels/ops/rmsnorm.js'
+import { rmsNorm, rmsNormPlain } from '../../../src/kernels/ops/rmsnorm.js'
 import { expectClose, gradcheck, randn } from './gradcheck.js'
 import { rmsNormRef } from './reference.js'
 
-describe('RMSNorm', () => {
+describe.each([['fused kernel', rmsNorm], ['standard ops', rmsNormPlain]] as const)('RMSNorm (%s)', (_, norm) => {
   it('forward and gradients (x and weight) match float64 finite differences', async () => {
     const [M, C, eps] = [4, 6, 1e-5]
     const w = randn(C, 5).map((v) => 1 + 0.3 * v)
     const r = await gradcheck(
-      (t, [x, wv]) => rmsNorm(t, x, wv, eps),
+      (t, [x, wv]) => norm(t, x, wv, eps),
       [{ name: 'x', shape: [M, C], data: randn(M * C, 4) }, { name: 'w', shape: [C], data: w }],
       [],
       ([x, wv]) => rmsNormRef(x, wv, M, C, eps),
