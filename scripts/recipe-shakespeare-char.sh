@@ -10,7 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${SHARED_DIR:-$root/../shared}"
-out="${1:-$root/runs/shakespeare-char}"
+out="${1:-${TMPDIR:-/tmp}/llm-runs/shakespeare-char}"
 shift || true
 exec env NODE_ENV=production node "$root/bin/run.js" pretrain \
   --data "$shared/data/tinyshakespeare/input.txt" --tokenizer char \
