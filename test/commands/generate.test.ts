@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
+import { availableDevices } from '../../src/core/runtime/ort.js'
 import { overlayFolder, storiesOptimumFolder, tempDir } from '../core/model/fixtures.js'
 
 /** `llm generate` as a user runs it (the built CLI, a real process). */
@@ -67,7 +68,7 @@ describe.skipIf(!hasShared)('llm generate', () => {
     expect(j.ids).toHaveLength(3)
   })
 
-  it('errors are one line with a non-zero exit: missing folder, corrupt ONNX, unknown device, prompt over context, bad flag', () => {
+  it('errors are one line with a non-zero exit: missing folder, corrupt ONNX, unknown/unavailable device, prompt over context, bad flag', () => {
     const missing = runCli(['generate', '-m', join(tempDir(), 'nope'), 'x'])
     expect(missing.code).toBe(1)
     expect(oneErrorLine(missing.stderr)).toMatch(/no such model folder/)
@@ -80,6 +81,13 @@ describe.skipIf(!hasShared)('llm generate', () => {
     const dev = runCli(['generate', '-m', stories, '--device', 'tpu', 'x'])
     expect(dev.code).toBe(2)
     expect(oneErrorLine(dev.stderr)).toMatch(/--device: unknown device 'tpu' \(hint: valid devices: cpu/)
+
+    if (!availableDevices().includes('cuda')) {
+      // no CUDA provider library: one line from us, no native onnxruntime log lines
+      const cuda = runCli(['generate', '-m', stories, '--device', 'cuda', 'x'])
+      expect(cuda.code).toBe(1)
+      expect(oneErrorLine(cuda.stderr)).toMatch(/cannot load ONNX model on cuda: .*\(hint: the CUDA provider is not installed/)
+    }
 
     const long = runCli(['generate', '-m', stories, '-n', '4', 'x'.repeat(700)])
     expect(long.code).toBe(2)

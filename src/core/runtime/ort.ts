@@ -6,6 +6,9 @@
  * Note: `session.run` is a synchronous native call under the promise; callers that must keep the
  * event loop live (the ink chat view, training progress) run this from a worker thread.
  */
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { LlmError, usageError } from '../errors.js'
 
@@ -32,10 +35,31 @@ export function parseDevice(name: string): Device {
   throw usageError(`unknown device '${name}'`, { where: '--device', hint: `valid devices: ${DEVICES.join(', ')}` })
 }
 
-/** Execution providers onnxruntime-node can load on this machine, in preference order for `auto`. */
+// onnxruntime's own logger writes native error lines to stderr (e.g. when the CUDA provider
+// library is missing) before the failure reaches us as an exception; we report failures
+// ourselves, on one line, so its logger only speaks for fatal errors.
+ort.env.logLevel = 'fatal'
+
+/**
+ * Execution providers onnxruntime-node can load on this machine: the bundled ones, plus those
+ * whose provider library was installed beside the binding (CUDA/TensorRT are downloaded by
+ * onnxruntime-node's postinstall only when allowed).
+ */
 export function availableDevices(): string[] {
-  const listed = ort.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }]
-  return listed.map((b: { name: string }) => b.name)
+  const listed: { name: string; bundled?: boolean }[] = ort.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }]
+  return listed.filter((b) => b.bundled !== false || providerLibraryPresent(b.name)).map((b) => b.name)
+}
+
+function providerLibraryPresent(name: string): boolean {
+  try {
+    let dir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'))
+    while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+    const bin = join(dir, 'bin', 'napi-v6', process.platform, process.arch)
+    const file = process.platform === 'win32' ? `onnxruntime_providers_${name}.dll` : `libonnxruntime_providers_${name}.so`
+    return existsSync(join(bin, file))
+  } catch {
+    return false
+  }
 }
 
 function providersFor(device: Device): string[] {
