@@ -1,3 +1,4 @@
+import { LlmError } from '../errors.js'
 import { BatchSampler, Rng } from '../data/batches.js'
 import { saveCheckpoint, STATE_FORMAT, STATE_VERSION, type RunState } from './checkpoint.js'
 import type { Engine, TrainSessionLike } from './engine.js'
@@ -121,6 +122,10 @@ async function loop(p: Prepared, session: TrainSessionLike, engine: Engine, even
       const batch = sampler.next()
       out = await session.step(batch.inputIds, batch.targets, lr, { accumulate: a < o.gradAccum - 1 })
       lossSum += out.loss
+    }
+    if (!Number.isFinite(lossSum)) {
+      // the weights are now poisoned; the last checkpoint (if any) is still good
+      throw new LlmError(`loss is ${lossSum} at step ${step + 1}`, { where: o.out, hint: lastSaved > 0 ? `lower --lr or --warmup more; the checkpoint at step ${lastSaved} is intact` : 'lower --lr or warm up for longer' })
     }
     step++
     trainLoss = lossSum / o.gradAccum
