@@ -28,7 +28,8 @@ export function buildDecoder(ctx: Ctx, cfg: unknown): Decoder | undefined {
     case 'Replace': {
       const { re, literal } = replacePattern(ctx, o)
       const content = str(ctx, o, 'content')
-      return (tokens) => tokens.map((t) => (literal !== undefined ? t.replaceAll(literal, content) : t.replace(re, () => content)))
+      if (literal !== undefined) return (tokens) => tokens.map((t) => (t.includes(literal) ? t.split(literal).join(content) : t))
+      return (tokens) => tokens.map((t) => t.replace(re, () => content))
     }
     case 'Metaspace': {
       const repl = str(ctx, o, 'replacement', '\u2581')
@@ -54,19 +55,29 @@ export function buildDecoder(ctx: Ctx, cfg: unknown): Decoder | undefined {
   }
 }
 
-/** bytes of each token through GPT-2's char→byte map (raw UTF-8 when a char is not in it) */
-function byteLevelDecode(tokens: string[]): string {
-  const parts: number[] = []
-  for (const t of tokens) {
-    let ok = true
-    for (let i = 0; i < t.length; i++) {
-      const c = t.charCodeAt(i)
-      if (c >= CHAR_TO_BYTE.length || CHAR_TO_BYTE[c]! < 0) { ok = false; break }
-    }
-    if (ok) for (let i = 0; i < t.length; i++) parts.push(CHAR_TO_BYTE[t.charCodeAt(i)]!)
-    else for (const b of utf8(t)) parts.push(b)
+/** one token's bytes through GPT-2's char→byte map (its raw UTF-8 when a char is not in it) */
+export function byteLevelTokenBytes(t: string): Uint8Array {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i)
+    if (c >= CHAR_TO_BYTE.length || CHAR_TO_BYTE[c]! < 0) return utf8(t)
   }
-  return utf8Lossy(Uint8Array.from(parts))
+  const out = new Uint8Array(t.length)
+  for (let i = 0; i < t.length; i++) out[i] = CHAR_TO_BYTE[t.charCodeAt(i)]!
+  return out
+}
+
+/** all tokens' bytes, concatenated, read as UTF-8 (lossy, as `String::from_utf8_lossy`) */
+export function joinBytesLossy(parts: Uint8Array[]): string {
+  let n = 0
+  for (const p of parts) n += p.length
+  const all = new Uint8Array(n)
+  n = 0
+  for (const p of parts) { all.set(p, n); n += p.length }
+  return utf8Lossy(all)
+}
+
+function byteLevelDecode(tokens: string[]): string {
+  return joinBytesLossy(tokens.map(byteLevelTokenBytes))
 }
 
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/
@@ -91,14 +102,13 @@ function byteFallback(tokens: string[]): string[] {
   return out
 }
 
+/** drop up to `start` leading and `stop` trailing copies of the char `ch` */
 function stripChars(t: string, ch: string, start: number, stop: number): string {
-  const chars = Array.from(t)
   let a = 0
-  let b = chars.length
-  while (a < start && a < chars.length && chars[a] === ch) a++
-  let n = 0
-  while (n < stop && b > a && chars[b - 1] === ch) { b--; n++ }
-  return chars.slice(a, b).join('')
+  let b = t.length
+  for (let n = 0; n < start && t.startsWith(ch, a); n++) a += ch.length
+  for (let n = 0; n < stop && b - ch.length >= a && t.startsWith(ch, b - ch.length); n++) b -= ch.length
+  return a === 0 && b === t.length ? t : t.slice(a, b)
 }
 
 function cleanupSpaces(s: string): string {

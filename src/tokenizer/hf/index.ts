@@ -4,7 +4,7 @@ import { LlmError, fileError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { type AddedToken, AddedTokenMatcher } from './added-tokens.js'
 import { toByteLevel, toWellFormed } from './chars.js'
-import { type Decoder, buildDecoder } from './decoders.js'
+import { type Decoder, buildDecoder, byteLevelTokenBytes, joinBytesLossy } from './decoders.js'
 import { type Ctx, asObject, fail } from './json.js'
 import { type Model, buildModel } from './models.js'
 import { type Normalizer, buildNormalizer } from './normalizers.js'
@@ -56,6 +56,9 @@ export class HfTokenizer implements Tokenizer {
   /** the pre-tokenizer ends in ByteLevel and left the byte→char mapping to us (cache raw pieces) */
   private readonly deferredByteLevel: boolean
   private readonly cache = new Map<string, number[]>()
+  /** the decoder is exactly ByteLevel: decode through per-id byte arrays */
+  private readonly byteLevelDecoder: boolean
+  private readonly tokenBytes: Uint8Array[] = []
   /**
    * SentencePiece-style BPE without a pre-tokenizer (Llama) sees a whole segment as one word.
    * When no vocab token has '▁' after a non-'▁' char, no merge can cross the point before a run
@@ -76,6 +79,7 @@ export class HfTokenizer implements Tokenizer {
       this.model.bpe.splittableAt('\u2581')
     this.postProcessor = buildPostProcessor(ctx, root.post_processor)
     this.decoder = buildDecoder(ctx, root.decoder)
+    this.byteLevelDecoder = (root.decoder as { type?: unknown } | null | undefined)?.type === 'ByteLevel'
 
     let maxId = -1
     for (const [tok, id] of this.model.vocab) {
@@ -176,6 +180,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
+    if (this.byteLevelDecoder) return this.decodeByteLevel(ids, opts.skipSpecialTokens === true)
     const tokens: string[] = []
     for (const id of ids) {
       const t = this.idToToken(id)
@@ -185,6 +190,22 @@ export class HfTokenizer implements Tokenizer {
       tokens.push(t)
     }
     return this.decoder ? this.decoder(tokens).join('') : tokens.join(' ')
+  }
+
+  /** the plain ByteLevel decoder, with each token's bytes computed once */
+  private decodeByteLevel(ids: readonly number[], skipSpecial: boolean): string {
+    const parts: Uint8Array[] = []
+    for (const id of ids) {
+      let b = this.tokenBytes[id]
+      if (b === undefined) {
+        const t = this.idToToken(id)
+        if (t === undefined) continue
+        b = this.tokenBytes[id] = byteLevelTokenBytes(t)
+      }
+      if (skipSpecial && this.specialSet.size > 0 && this.specialSet.has(this.idToToken(id)!)) continue
+      parts.push(b)
+    }
+    return joinBytesLossy(parts)
   }
 
   idToToken(id: number): string | undefined {
