@@ -213,3 +213,22 @@ describe('fast paths agree with naive references on a 32000-token vocabulary', (
     for (const id of [5, 900, 31999, 12, 0, 100]) expect(byId.get(id)).toBe(fresh.logits[id])
   })
 })
+
+describe('repetition penalty against transformers.js (Hugging Face semantics)', () => {
+  it('equals RepetitionPenaltyLogitsProcessor on random logits and history (window = whole history)', async () => {
+    const { RepetitionPenaltyLogitsProcessor, Tensor } = await import('@huggingface/transformers')
+    const rng = xoshiro128ss(11)
+    const V = 300
+    for (const penalty of [1.3, 0.8, 2]) {
+      const logits = Float32Array.from({ length: V }, () => (rng.next() - 0.5) * 20)
+      const history = Array.from({ length: 80 }, () => Math.floor(rng.next() * V))
+      const ours = penalties({ repeat: penalty, lastN: -1 })
+      for (const t of history) ours.accept(t)
+      const c = candidatesFromLogits(logits)
+      ours.apply(c)
+      const theirs = new Tensor('float32', logits.slice(), [1, V])
+      new RepetitionPenaltyLogitsProcessor(penalty)._call([history.map(BigInt)], theirs)
+      expect(Array.from(c.logits)).toEqual(Array.from(theirs.data as Float32Array))
+    }
+  })
+})
