@@ -75,7 +75,8 @@ const ids = (v: unknown): number[] | undefined =>
 const tokenText = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as Json).content === 'string' ? ((v as Json).content as string) : undefined
 
-export const OPTIMUM_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'model.onnx', 'decoder_model_merged.onnx']
+/** in order of preference: fp32 first, then the variants transformers.js repositories also ship */
+export const OPTIMUM_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'model.onnx', 'decoder_model_merged.onnx', 'onnx/model_fp16.onnx', 'onnx/decoder_model_merged_fp16.onnx', 'onnx/model_quantized.onnx']
 
 export function readModelFolder(dir: string): ModelFolder {
   if (!existsSync(dir)) throw new LlmError('no such model folder', { where: dir })
