@@ -35,7 +35,7 @@ export class AddedTokenMatcher {
     })
     // longest first: a JS alternation takes the first alternative that matches at a position
     const alts = [...this.byPattern.keys()].sort((a, b) => b.length - a.length)
-    this.re = new RegExp(alts.map((p) => p.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join('|'), 'gu')
+    this.re = new RegExp(alts.map((p) => p.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|'), 'gu')
     this.hasNonSpecial = [...this.byPattern.values()].some((t) => !t.special)
   }
 

@@ -19,7 +19,9 @@ export function translateOnig(pattern: string): string {
 const WS_OUT = `[${WHITE_SPACE_CLASS}]`
 const NOT_WS = `[^${WHITE_SPACE_CLASS}]`
 const WORD_BODY = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}'
-/** punctuation that may (and, in a `v` class, must) be escaped */
+/** outside a class, `v` (like `u`) accepts only these escaped: the syntax characters and `/` */
+const SYNTAX = new Set('^$\\.*+?()[]{}|/')
+/** inside a `v` class these must be escaped (syntax characters plus reserved punctuators) */
 const ESCAPABLE = new Set('^$\\.*+?()[]{}|/&-!#%,:;<=>@`~')
 const FOLD_EXTRA: Record<string, string> = { s: 'ſ', k: '\u212a', 'å': '\u212b' }
 
@@ -31,6 +33,7 @@ function caseVariants(ch: string): string[] {
   return [...set]
 }
 
+/** a literal char for inside a `v` class */
 function escapeLiteral(ch: string): string {
   return ESCAPABLE.has(ch) ? '\\' + ch : ch
 }
@@ -116,10 +119,8 @@ class Translator {
         const cp = s.codePointAt(this.i - 1)!
         const ch = String.fromCodePoint(cp)
         if (cp > 0xffff) this.i++
-        if (ci) {
-          const v = caseVariants(ch)
-          out += v.length > 1 ? `[${v.map(escapeLiteral).join('')}]` : escapeLiteral(ch)
-        } else out += ch === '/' ? '\\/' : ch
+        const v = ci ? caseVariants(ch) : [ch]
+        out += v.length > 1 ? `[${v.map(escapeLiteral).join('')}]` : SYNTAX.has(ch) ? '\\' + ch : ch
       }
     }
     if (depth > 0) throw new Error('unterminated group')
@@ -278,7 +279,7 @@ class Translator {
       const v = caseVariants(ch)
       if (v.length > 1) return `[${v.map(escapeLiteral).join('')}]`
     }
-    return ESCAPABLE.has(ch) ? '\\' + ch : ch
+    return (inClass ? ESCAPABLE : SYNTAX).has(ch) ? '\\' + ch : ch
   }
 }
 
@@ -295,5 +296,5 @@ export function compileOnig(pattern: string): RegExp {
 
 /** a RegExp matching the literal string `s` */
 export function literalRegExp(s: string): RegExp {
-  return new RegExp(s.replace(/[\\^$.*+?()[\]{}|/\-&!#%,:;<=>@`~]/g, (m) => '\\' + m), 'gv')
+  return new RegExp(s.replace(/[\\^$.*+?()[\]{}|/]/g, (m) => '\\' + m), 'gv')
 }

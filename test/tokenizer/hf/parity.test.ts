@@ -25,6 +25,7 @@ const EXTRA = [
   '▁▁ leading ▁ metaspace▁', '  two leading spaces', 'hello    world', 'a\u0301\u0302 e\u0308',
   'hellohellohello', 'The 2024 budget: $3,141.59!', 'x'.repeat(60) + ' ' + 'ab'.repeat(40),
   '\u4e00\u4e8c\u4e09 \u3400 \u{20000}', 'a\t\tb\n\n\nc  \r\n d', 'oooo.o,o!o?o', 'eee e ee',
+  'x<|fim-middle|>y a,b;c -- a-b A-B, <x>, --- <= {[(x|y)]}$^ & ~', 
 ]
 const CORPUS = [...ADVERSARIAL, ...EXTRA]
 
