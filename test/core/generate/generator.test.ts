@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Detokenizer, fitPrompt, greedyBatch, LocalGenerator, openGenerator, type Generator } from '../../../src/core/generate/index.js'
 import { loadTokenizer } from '../../../src/tokenizer/load.js'
 import { LlmError } from '../../../src/core/errors.js'
 import { hasShared, shared } from '../../helpers.js'
-import { overlayFolder, storiesOptimumFolder } from '../model/fixtures.js'
+import { overlayFolder, storiesOptimumFolder, tempDir } from '../model/fixtures.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32')
 const LLAMA16 = shared('models/ortgenai-tiny-random-llama-fp16')
@@ -135,6 +136,29 @@ describe.skipIf(!hasShared)('onnxruntime-genai folders through the generator', (
       expect(whole).toBe(tok.decode(r.prompt_ids, { skipSpecialTokens: true }) + r.text)
     } finally {
       await gen.close()
+    }
+  })
+})
+
+describe.skipIf(!hasShared)('Optimum layout with float16 and external data', () => {
+  it('the tiny Llama as onnx/model.onnx + onnx/model.onnx.data generates what its genai folder does', async () => {
+    const dir = tempDir('llm-fp16-')
+    mkdirSync(join(dir, 'onnx'))
+    for (const f of ['model.onnx', 'model.onnx.data']) symlinkSync(`${LLAMA16}/${f}`, join(dir, 'onnx', f))
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) symlinkSync(`${LLAMA16}/${f}`, join(dir, f))
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', vocab_size: 32000, max_position_embeddings: 2048, eos_token_id: 2, bos_token_id: 1 }))
+    const optimum = await LocalGenerator.open(dir)
+    const genai = await LocalGenerator.open(LLAMA16)
+    try {
+      expect(optimum.info.layout).toBe('optimum')
+      const a = await optimum.generate('The cat', { maxTokens: 15, sampling: greedy })
+      const b = await genai.generate('The cat', { maxTokens: 15, sampling: greedy })
+      expect(a.ids).toHaveLength(15)
+      expect(a.ids).toEqual(b.ids)
+      expect(a.text).toBe(b.text)
+    } finally {
+      await optimum.close()
+      await genai.close()
     }
   })
 })
