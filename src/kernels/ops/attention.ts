@@ -9,7 +9,7 @@
  * K and V sum over the group for free. Products with a transposed operand use com.microsoft
  * FusedMatMul (transA/transB/alpha read in place; the 1/√D scale rides on alpha).
  *
- *   forward   s[B, NKV, G·T, T] = α · q @ kᵀ + mask          α = 1/√D, mask −∞ above the diagonal
+ *   forward   s[B, NKV, G·T, T] = α · q @ kᵀ + mask          α = 1/√D, mask [T, T] −∞ above the diagonal
  *             p                 = softmax(s, last axis)       kept for backward
  *             o[B, NKV, G·T, D] = p @ v                       = o[B, NH, T, D]
  *   backward  dp = do @ vᵀ                  dv[B, NKV, T, D] = pᵀ @ do
@@ -22,17 +22,17 @@ import type { Tape, Value } from '../autodiff/tape.js'
 
 const MS = 'com.microsoft'
 
-/** Additive causal mask [G·T, T]: row r is query position r mod T. */
-export function causalMask(t: Tape, G: number, T: number): string {
-  const data = new Float32Array(G * T * T)
-  for (let r = 0; r < G * T; r++) {
-    const pos = r % T
-    for (let j = pos + 1; j < T; j++) data[r * T + j] = -Infinity
-  }
-  return t.g.initializer(t.g.fresh('causal_mask'), 'float32', [G * T, T], data)
+/**
+ * Additive causal mask [T, T]: 0 on and below the diagonal, −∞ above. Built in the graph
+ * (ConstantOfShape + Trilu, folded by ORT at load) so long contexts add no T² bytes to the model.
+ */
+export function causalMask(t: Tape, T: number): string {
+  const g = t.g
+  const full = g.op('ConstantOfShape', [t.ints([T, T])], { value: { kind: 'tensor', dtype: 'float32', dims: [1], data: Float32Array.of(-Infinity) } })
+  return g.op('Trilu', [full, g.const('int64', [], [1])], { upper: 1 })
 }
 
-/** q [B, NH, T, D], k and v [B, NKV, T, D] → o [B, NH, T, D]. `mask` from causalMask(G, T). */
+/** q [B, NH, T, D], k and v [B, NKV, T, D] → o [B, NH, T, D]. `mask` from causalMask(T). */
 export function causalAttention(t: Tape, q: Value, k: Value, v: Value, mask: string): Value {
   const g = t.g
   const [B, NH, T, D] = q.shape
@@ -45,7 +45,9 @@ export function causalAttention(t: Tape, q: Value, k: Value, v: Value, mask: str
   const grouped = [B, NKV, G * T, D]
   const qg = t.reshape(q.name, grouped)
   const s = g.op('FusedMatMul', [qg, k.name], { transB: 1, alpha: float(alpha) }, { domain: MS })
-  const p = g.op('Softmax', [g.op('Add', [s, mask])], { axis: -1 })
+  // [B, NKV, G·T, T] is the same buffer as [B, NH, T, T]: view it so the [T, T] mask broadcasts
+  const masked = g.op('Add', [t.reshape(s, [B, NH, T, T]), mask])
+  const p = t.reshape(g.op('Softmax', [masked], { axis: -1 }), [B, NKV, G * T, T])
   const o = t.reshape(g.op('MatMul', [p, v.name]), [B, NH, T, D])
   return t.record('causalAttention', [q, k, v], [{ name: o, shape: [B, NH, T, D] }], ([dOut], [needQ, needK, needV]) => {
     if (!dOut) return [undefined, undefined, undefined]

@@ -107,7 +107,7 @@ export function llamaLoss(t: Tape, cfg: LlamaConfig, params: Map<string, Value>,
   const NKV = cfg.numKeyValueHeads
   const D = C / NH
   const tables = ropeTables(t, T, D, cfg.ropeTheta)
-  const mask = causalMask(t, NH / NKV, T)
+  const mask = causalMask(t, T)
   // [M, heads·D] → [B, heads, T, D]
   const heads = (x: Value, n: number): Value => transpose(t, reshape(t, x, [B, T, n, D]), [0, 2, 1, 3])
 

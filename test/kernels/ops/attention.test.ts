@@ -5,7 +5,7 @@ import { attentionRef } from './reference.js'
 
 async function check(B: number, NH: number, NKV: number, T: number, D: number): Promise<void> {
   const r = await gradcheck(
-    (t, [q, k, v]) => causalAttention(t, q, k, v, causalMask(t, NH / NKV, T)),
+    (t, [q, k, v]) => causalAttention(t, q, k, v, causalMask(t, T)),
     [
       { name: 'q', shape: [B, NH, T, D], data: randn(B * NH * T * D, 11) },
       { name: 'k', shape: [B, NKV, T, D], data: randn(B * NKV * T * D, 12) },
