@@ -107,6 +107,16 @@ describe.skipIf(!hasShared)('scoring stories260K (llm convert)', () => {
     expect(m.bits_per_byte!.value).toBeCloseTo(-ll / Buffer.byteLength(text) / Math.LN2, 10)
   }, 60_000)
 
+  it('encodePair: BOS first, trailing whitespace of the context moves to the continuation (lm-eval _encode_pair)', () => {
+    const bos = prefixToken(model)
+    expect(bos).toBe(1)
+    const r = encodePair(model, 'Lily saw a cat.\n', 'The cat ran.', bos)
+    const enc = (s: string): number[] => model.tokenizer.encode(s)
+    expect(r.context).toEqual([bos, ...enc('Lily saw a cat.')])
+    expect(r.continuation).toEqual(enc('Lily saw a cat.\nThe cat ran.').slice(enc('Lily saw a cat.').length))
+    expect(model.tokenizer.decode(r.continuation)).toBe('\nThe cat ran.')
+  })
+
   it('HellaSwag: batch sizes 1 and 8 give the same log-likelihoods (float noise) and identical accuracies', async () => {
     const task = resolveTask('hellaswag')
     const a = await runTask(model, task, { limit: 16, batchSize: 1 })
