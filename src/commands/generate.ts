@@ -2,8 +2,10 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
 import { usageError } from '../core/errors.js'
-import { parseDevice } from '../core/runtime/ort.js'
-import { DEFAULT_MAX_TOKENS, openGenerator, type ChatMessage, type Prompt, type SamplingParams } from '../core/generate/index.js'
+// Light imports only at the top: onnxruntime and the tokenizers load inside run(), so --help and
+// flag errors stay fast.
+import { DEFAULT_MAX_TOKENS } from '../core/generate/generator.js'
+import type { ChatMessage, Prompt, SamplingParams } from '../core/generate/index.js'
 
 /** Number flags are parsed in run(): an error thrown inside oclif's parse gets a second line. */
 const NUMBER_RULES: Record<string, [(x: number) => boolean, string]> = {
@@ -62,6 +64,8 @@ export default class Generate extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Generate)
+    const { parseDevice } = await import('../core/runtime/ort.js')
+    const { openGenerator } = await import('../core/generate/index.js')
     const device = parseDevice(flags.device)
     const stdin = await readPipedStdin()
     if (stdin === undefined && args.prompt === undefined) {
