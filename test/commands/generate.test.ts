@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -110,6 +111,18 @@ describe.skipIf(!hasShared)('llm generate', () => {
     const bad = runCli(['generate', 'x'], { env: { LLM_MODEL: '/no/such/model', LLM_HOME: tempDir() } })
     expect(bad.code).toBe(1)
     expect(oneErrorLine(bad.stderr)).toMatch(/LLM_MODEL=\/no\/such\/model: no such model folder/)
+  })
+})
+
+// A terminal on stdin needs a pseudo-terminal: util-linux `script` provides one where installed.
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0
+describe.skipIf(!hasScript)('llm generate with a terminal on stdin', () => {
+  it('prints usage and exits 2 when no prompt is given', () => {
+    const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} bin/run.js generate -m /nonexistent`, '/dev/null'], {
+      cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1' }, timeout: 60_000,
+    })
+    expect(r.status).toBe(2)
+    expect(r.stdout).toMatch(/usage: llm generate \[PROMPT\]/)
   })
 })
 
