@@ -47,9 +47,12 @@ const hashBytes = (buf: Uint8Array, start: number, end: number): number => {
 
 /** Byte string → id, for ids in [0, maxId]. Built once; lookups allocate nothing. */
 export class ByteTokenTable {
-  private readonly pool: Uint8Array
-  private readonly start: Int32Array // per id: offset in pool, -1 if the id has no bytes
-  private readonly len: Int32Array
+  /** all token bytes, back to back (read-only for callers: hot loops copy from it directly) */
+  readonly pool: Uint8Array
+  /** per id: offset of its bytes in `pool`, -1 if the id has no bytes */
+  readonly start: Int32Array
+  /** per id: byte length */
+  readonly len: Int32Array
   private readonly slots: Int32Array // id + 1, 0 = empty
   private readonly mask: number
   readonly size: number
@@ -356,52 +359,36 @@ export class BoundedCache<V> {
   get size(): number { return this.map.size }
 }
 
-/**
- * Chunk → ids memo keyed by a span of a larger string, so a hit allocates nothing: no substring
- * is built to look it up (a Map keyed by fresh substrings spent ~40% of encoding time hashing
- * them). Open addressing over FNV-1a of the UTF-16 code units; emptied when half full.
- */
-export class SpanCache {
-  private hashes: Int32Array
-  private keys: Array<string | undefined>
-  private values: Array<number | number[]>
-  private readonly mask: number
-  private count = 0
-  /** the hash of the span last passed to `get`, reused by `set` */
-  private lastHash = 0
+/** One open-addressing table of SpanCache: FNV-1a hash of UTF-16 code units → (key, ids). */
+class SpanTable {
+  readonly hashes: Int32Array
+  readonly keys: Array<string | undefined>
+  readonly values: Array<number | number[]>
+  readonly mask: number
+  count = 0
 
-  constructor(capacityLog2 = 17) {
-    const cap = 1 << capacityLog2
+  constructor(cap: number) {
     this.mask = cap - 1
     this.hashes = new Int32Array(cap)
     this.keys = new Array<string | undefined>(cap).fill(undefined)
     this.values = new Array<number | number[]>(cap).fill(0)
   }
 
-  /** ids cached for text[start..end): a number for a single id, an array otherwise */
-  get(text: string, start: number, end: number): number | number[] | undefined {
-    let h = 0x811c9dc5
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
-    this.lastHash = h
+  /** slot holding text[start..end) with hash h, or -1 */
+  find(text: string, start: number, end: number, h: number): number {
     const n = end - start
     for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
       const key = this.keys[s]
-      if (key === undefined) return undefined
+      if (key === undefined) return -1
       if (this.hashes[s] === h && key.length === n) {
         let i = 0
         while (i < n && key.charCodeAt(i) === text.charCodeAt(start + i)) i++
-        if (i === n) return this.values[s]
+        if (i === n) return s
       }
     }
   }
 
-  /** store ids for `key`, which must be the span of the `get` that just missed */
-  set(key: string, value: number | number[]): void {
-    if (this.count * 2 >= this.keys.length) {
-      this.keys.fill(undefined)
-      this.count = 0
-    }
-    const h = this.lastHash
+  insert(key: string, h: number, value: number | number[]): void {
     let s = h & this.mask
     while (this.keys[s] !== undefined) s = (s + 1) & this.mask
     this.keys[s] = key
@@ -410,7 +397,63 @@ export class SpanCache {
     this.count++
   }
 
-  get size(): number { return this.count }
+  clear(): void {
+    this.keys.fill(undefined)
+    this.count = 0
+  }
+}
+
+/**
+ * Chunk → ids memo keyed by a span of a larger string, so a hit allocates nothing: no substring
+ * is built to look it up (a Map keyed by fresh substrings spent ~40% of encoding time hashing
+ * them). Two generations approximate LRU cheaply: entries go to the young table; when it is
+ * half full it becomes the old one (the previous old one is dropped), and a hit in the old table
+ * is copied back into the young one, so frequent chunks survive a flood of one-off chunks.
+ */
+export class SpanCache {
+  private young: SpanTable
+  private old: SpanTable
+  private readonly limit: number
+  /** the hash of the span last passed to `get`, reused by `set` */
+  private lastHash = 0
+
+  constructor(capacityLog2 = 17) {
+    this.young = new SpanTable(1 << capacityLog2)
+    this.old = new SpanTable(1 << capacityLog2)
+    this.limit = 1 << (capacityLog2 - 1)
+  }
+
+  /** ids cached for text[start..end): a number for a single id, an array otherwise */
+  get(text: string, start: number, end: number): number | number[] | undefined {
+    let h = 0x811c9dc5
+    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+    this.lastHash = h
+    let s = this.young.find(text, start, end, h)
+    if (s >= 0) return this.young.values[s]
+    s = this.old.find(text, start, end, h)
+    if (s < 0) return undefined
+    const value = this.old.values[s]!
+    this.put(this.old.keys[s]!, h, value)
+    return value
+  }
+
+  /** store ids for `key`, which must be the span of the `get` that just missed */
+  set(key: string, value: number | number[]): void {
+    this.put(key, this.lastHash, value)
+  }
+
+  private put(key: string, h: number, value: number | number[]): void {
+    if (this.young.count >= this.limit) {
+      const dropped = this.old
+      this.old = this.young
+      dropped.clear()
+      this.young = dropped
+    }
+    this.young.insert(key, h, value)
+  }
+
+  /** entries currently reachable (young + old; a promoted entry may count twice) */
+  get size(): number { return this.young.count + this.old.count }
 }
 
 /**
