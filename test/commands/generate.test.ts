@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
@@ -129,7 +129,7 @@ describe.skipIf(!hasScript)('llm generate with a terminal on stdin', () => {
 // The end-to-end path a user takes: `llm convert` the llama2.c checkpoint, then generate.
 const hasConvert = existsSync(join(repoRoot, 'src/commands/convert.ts'))
 describe.skipIf(!hasShared || !hasConvert)('llm convert → llm generate (stories260K)', () => {
-  it('reproduces golden_greedy_200.json token for token and char for char', () => {
+  it('reproduces golden_greedy_200.json token for token and char for char; matches transformers.js greedy', async () => {
     const out = join(tempDir(), 'stories260K')
     const conv = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', out])
     expect(conv.code, conv.stderr).toBe(0)
@@ -138,5 +138,28 @@ describe.skipIf(!hasShared || !hasConvert)('llm convert → llm generate (storie
     expect(text.stdout).toBe(golden!.expected_text)
     const j = JSON.parse(runCli(['generate', '-m', out, '--temperature', '0', '-n', '200', '--json', '']).stdout) as { prompt_ids: number[]; ids: number[] }
     expect([...j.prompt_ids, ...j.ids]).toEqual(golden!.greedy_token_ids_including_bos)
+
+    // transformers.js on the same folder: same prompt ids, same greedy continuation.
+    const prompt = 'The little dog found a red ball in the garden.'
+    const ours = JSON.parse(runCli(['generate', '-m', out, '--temperature', '0', '-n', '40', '--json', prompt]).stdout) as { prompt_ids: number[]; ids: number[] }
+    const theirs = await transformersGreedy(out, prompt, 40)
+    expect(ours.prompt_ids).toEqual(theirs.promptIds)
+    expect(ours.ids).toEqual(theirs.ids)
   })
 })
+
+async function transformersGreedy(dir: string, prompt: string, n: number): Promise<{ promptIds: number[]; ids: number[] }> {
+  const tjs = await import('@huggingface/transformers')
+  tjs.env.allowRemoteModels = false
+  tjs.env.localModelPath = dirname(dir) + '/'
+  const tokenizer = await tjs.AutoTokenizer.from_pretrained(basename(dir), { local_files_only: true })
+  const model = await tjs.AutoModelForCausalLM.from_pretrained(basename(dir), { dtype: 'fp32', device: 'cpu', local_files_only: true })
+  try {
+    const inputs = tokenizer(prompt) as { input_ids: { data: BigInt64Array; dims: number[] } }
+    const promptIds = Array.from(inputs.input_ids.data, Number)
+    const out = (await model.generate({ ...inputs, max_new_tokens: n, do_sample: false })) as { data: BigInt64Array }
+    return { promptIds, ids: Array.from(out.data, Number).slice(promptIds.length) }
+  } finally {
+    await model.dispose()
+  }
+}
