@@ -47,7 +47,7 @@ export default class Eval extends BaseCommand {
     'max-length': Flags.integer({ description: 'model context in tokens (default: config.json max_position_embeddings)', min: 2 }),
     output: Flags.string({ char: 'o', description: 'write the results JSON here (atomically, at the end)' }),
     'log-samples': Flags.string({ description: 'write one JSON line per item here (atomically, at the end)' }),
-    'fail-under': Flags.string({ description: 'METRIC=VALUE: exit 3 when the metric misses it (repeatable)', multiple: true }),
+    'fail-under': Flags.string({ description: 'METRIC=VALUE: exit 3 when the metric misses it (repeatable)', multiple: true, multipleNonGreedy: true }),
     compare: Flags.boolean({ description: 'compare two results files: llm eval --compare A.json B.json', default: false }),
     progress: Flags.option({ options: ['auto', 'bar', 'jsonl', 'none'] as const, description: 'progress on stderr', default: 'auto' })(),
     device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),

@@ -6,11 +6,11 @@
  * rouge-score's default tokenizer lowercases, replaces every character outside [a-z0-9] with a
  * space and drops what is left that is not [a-z0-9]+, so French loses its accented letters
  * ("été" → "t") and Chinese, Russian or Arabic text scores 0 against anything. `unicodeTokenize`
- * keeps letters, marks and digits of every script (\p{L}\p{M}\p{N}) and makes each character of
- * the scripts written without spaces (Han, Hiragana, Katakana, Hangul syllables are kept whole as
- * words since Korean uses spaces; Thai, Lao, Khmer, Myanmar) a token of its own, so they get
- * unigram/bigram overlap instead of one sentence-long "word". On ASCII text the two tokenizers
- * give the same tokens (tested against rouge-score's published test values).
+ * keeps letters, marks and digits of every script (\p{L}\p{M}\p{N}), NFC-normalized and lowercased,
+ * and makes each character of the scripts written without spaces between words (Han, Hiragana,
+ * Katakana, Thai, Lao, Khmer, Myanmar) a token of its own, so they get unigram/bigram overlap
+ * instead of one sentence-long "word"; Hangul stays in words (Korean uses spaces). On ASCII text
+ * the two tokenizers give the same tokens (tested against rouge-score's published test values).
  */
 export interface RougeScore { precision: number; recall: number; fmeasure: number }
 export interface RougeScores { rouge1: RougeScore; rouge2: RougeScore; rougeL: RougeScore }
