@@ -1,0 +1,75 @@
+/**
+ * The flat AdamW + clipping graph over several steps against a float64 JavaScript transcription
+ * of torch 1.13's `clip_grad_norm_` and `_single_tensor_adamw` (bias corrections for t = 1, 2, 3,
+ * a changing learning rate, decay only where the mask is 1).
+ */
+import { describe, expect, it } from 'vitest'
+import { ModelSession, tensor } from '../../../src/core/runtime/ort.js'
+import { Tape } from '../../../src/kernels/autodiff/tape.js'
+import { Graph } from '../../../src/kernels/onnx/index.js'
+import { adamw, gradNorm, type AdamWConfig } from '../../../src/kernels/train/adamw.js'
+import { decayMask, flatLayout } from '../../../src/kernels/train/flat.js'
+import { randn } from '../ops/gradcheck.js'
+
+// two "tensors": a 3×4 matrix (decayed) and a 5-vector (not decayed)
+const layout = flatLayout([{ name: 'w', shape: [3, 4] }, { name: 'norm', shape: [5] }])
+const N = layout.total
+
+async function adamwSession(cfg: AdamWConfig): Promise<ModelSession> {
+  const g = new Graph({ opset: 17 })
+  const t = new Tape(g)
+  const [params, grad, m, v] = ['params', 'grad', 'm', 'v'].map((n) => g.input(n, 'float32', [N]))
+  const [lr, step] = ['lr', 'step'].map((n) => g.input(n, 'float32', []))
+  const norm = gradNorm(t, grad)
+  adamw(t, cfg, { params, grad, m, v, lr, step, norm, decayMask: decayMask(t, layout) }, { params: 'p_out', m: 'm_out', v: 'v_out' })
+  for (const o of ['p_out', 'm_out', 'v_out']) g.output(o, 'float32', [N])
+  return ModelSession.create(g.toBytes().model, { threads: 1 })
+}
+
+/** torch: clip_grad_norm_ then AdamW (decoupled decay first), float64 */
+function torchStep(cfg: AdamWConfig, p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, lr: number, t: number): void {
+  const norm = Math.sqrt(g.reduce((s, x) => s + x * x, 0))
+  const clip = cfg.gradClip > 0 ? Math.min(cfg.gradClip / (norm + 1e-6), 1) : 1
+  const bc1 = 1 - cfg.beta1 ** t
+  const bc2 = 1 - cfg.beta2 ** t
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i] * clip
+    if (i < 12) p[i] *= 1 - lr * cfg.weightDecay
+    m[i] = cfg.beta1 * m[i] + (1 - cfg.beta1) * gi
+    v[i] = cfg.beta2 * v[i] + (1 - cfg.beta2) * gi * gi
+    p[i] -= (lr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + cfg.eps)
+  }
+}
+
+describe.each([
+  ['clipping active', { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 0.5 }],
+  ['no clipping, large eps', { beta1: 0.8, beta2: 0.99, eps: 1.0, weightDecay: 0.3, gradClip: 0 }],
+] as const)('flat AdamW vs torch formulas over 3 steps (%s)', (_, cfg) => {
+  it('parameters and both moments agree at every step', async () => {
+    const s = await adamwSession(cfg)
+    const p64 = randn(N, 1)
+    const m64 = new Float64Array(N)
+    const v64 = new Float64Array(N)
+    let p: Float32Array = Float32Array.from(p64)
+    let m: Float32Array = new Float32Array(N)
+    let v: Float32Array = new Float32Array(N)
+    for (let t = 1; t <= 3; t++) {
+      const g = Float32Array.from(randn(N, 10 + t))
+      const lr = 0.01 * t
+      torchStep(cfg, p64, Float64Array.from(g), m64, v64, Math.fround(lr), t)
+      const out = await s.run({
+        params: tensor('float32', p, [N]), grad: tensor('float32', g, [N]), m: tensor('float32', m, [N]), v: tensor('float32', v, [N]),
+        lr: tensor('float32', Float32Array.of(lr), []), step: tensor('float32', Float32Array.of(t), []),
+      })
+      p = out.p_out.data as Float32Array
+      m = out.m_out.data as Float32Array
+      v = out.v_out.data as Float32Array
+      for (let i = 0; i < N; i++) {
+        expect(Math.abs(p[i] - p64[i]), `param ${i} at step ${t}`).toBeLessThan(1e-6)
+        expect(Math.abs(m[i] - m64[i]), `m ${i} at step ${t}`).toBeLessThan(1e-6)
+        expect(Math.abs(v[i] - v64[i]), `v ${i} at step ${t}`).toBeLessThan(1e-6)
+      }
+    }
+    await s.release()
+  })
+})
