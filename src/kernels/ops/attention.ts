@@ -13,7 +13,8 @@
  *             p                 = softmax(s, last axis)       kept for backward
  *             o[B, NKV, G·T, D] = p @ v                       = o[B, NH, T, D]
  *   backward  dp = do @ vᵀ                  dv[B, NKV, T, D] = pᵀ @ do
- *             ds = p · (dp − Σ_j dp·p)       (softmax Jacobian-vector product)
+ *             ds = p · (dp − Σ_j dp·p)       (softmax Jacobian-vector product; Σ_j dp·p = Σ_d do·o,
+ *                                             the FlashAttention identity, summed over D instead of T)
  *             dq = α · ds @ k               dk[B, NKV, T, D] = α · dsᵀ @ q
  */
 import { LlmError } from '../../core/errors.js'
@@ -48,14 +49,15 @@ export function causalAttention(t: Tape, q: Value, k: Value, v: Value, mask: str
   // [B, NKV, G·T, T] is the same buffer as [B, NH, T, T]: view it so the [T, T] mask broadcasts
   const masked = g.op('Add', [t.reshape(s, [B, NH, T, T]), mask])
   const p = t.reshape(g.op('Softmax', [masked], { axis: -1 }), [B, NKV, G * T, T])
-  const o = t.reshape(g.op('MatMul', [p, v.name]), [B, NH, T, D])
+  const og = g.op('MatMul', [p, v.name])
+  const o = t.reshape(og, [B, NH, T, D])
   return t.record('causalAttention', [q, k, v], [{ name: o, shape: [B, NH, T, D] }], ([dOut], [needQ, needK, needV]) => {
     if (!dOut) return [undefined, undefined, undefined]
     const dO = t.reshape(dOut, grouped)
     const dv = needV ? g.op('FusedMatMul', [p, dO], { transA: 1 }, { domain: MS }) : undefined
     if (!needQ && !needK) return [undefined, undefined, dv]
     const dp = g.op('FusedMatMul', [dO, v.name], { transB: 1 }, { domain: MS })
-    const rowDot = g.op('ReduceSum', [g.op('Mul', [dp, p]), t.ints([-1])], { keepdims: 1 })
+    const rowDot = g.op('ReduceSum', [g.op('Mul', [dO, og]), t.ints([-1])], { keepdims: 1 })
     const ds = g.op('Mul', [p, g.op('Sub', [dp, rowDot])])
     const dq = needQ ? t.reshape(g.op('FusedMatMul', [ds, k.name], { alpha: float(alpha) }, { domain: MS }), [B, NH, T, D]) : undefined
     const dk = needK ? g.op('FusedMatMul', [ds, qg], { transA: 1, alpha: float(alpha) }, { domain: MS }) : undefined
