@@ -63,7 +63,13 @@ const DEFAULTS = { targetDelimiter: ' ', fewshotDelimiter: '\n\n', numFewshot: 0
 
 type Builtin = Omit<TaskSpec, 'data' | 'source' | 'targetDelimiter' | 'fewshotDelimiter' | 'numFewshot' | 'generation'> & { path: string } & Partial<TaskSpec>
 
-/** Built-in tasks over ../shared/data (templates follow lm-evaluation-harness's task YAMLs). */
+/**
+ * Built-in tasks over ../shared/data (templates follow lm-evaluation-harness's task YAMLs).
+ * hellaswag: the shared file's `ctx` is lm-eval's `activity_label: ctx_a ctx_b` already joined, so
+ * lm-eval's capitalization of ctx_b cannot be redone; its `preprocess` is applied to ctx and endings.
+ * wikitext: the shared copy is the *tokenized* WikiText-2 (with <unk>), split into articles and
+ * detokenized with lm-eval's wikitext_detokenizer; lm-eval scores the raw release, so numbers differ.
+ */
 export const BUILTIN_TASKS: Record<string, Builtin> = {
   arc_easy: { name: 'arc_easy', type: 'multiple_choice', path: 'evals/arc_easy.jsonl', docToText: '{{query|trim}}\nAnswer:', choicesField: 'choices', goldField: 'gold', metrics: ['acc', 'acc_norm'] },
   piqa: { name: 'piqa', type: 'multiple_choice', path: 'evals/piqa.jsonl', docToText: '{{query|trim}}\nAnswer:', choicesField: 'choices', goldField: 'gold', metrics: ['acc', 'acc_norm'] },

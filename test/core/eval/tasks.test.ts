@@ -65,6 +65,8 @@ describe('resolving tasks', () => {
     expect(errorOf(() => resolveTask(write('k.yaml', 'type: cloze\ndata: d.jsonl\nfewshot: 2\n'))).oneLine()).toMatch(/k\.yaml: unknown key 'fewshot'/)
     expect(errorOf(() => resolveTask(write('ty.yaml', 'type: qa\ndata: d.jsonl\n'))).oneLine()).toMatch(/'type' must be one of/)
     expect(errorOf(() => resolveTask(write('me.yaml', 'type: cloze\ndata: d.jsonl\nmetrics: [bleu]\n'))).oneLine()).toMatch(/'metrics' must be a list drawn from acc, perplexity/)
+    const js = resolveTask(write('t.json', JSON.stringify({ task: 'js', type: 'cloze', data: 'd.jsonl', doc_to_text: '{{q}}', doc_to_target: '{{g}}', metrics: ['acc'] })))
+    expect(js).toMatchObject({ name: 'js', type: 'cloze', metrics: ['acc'], docToTarget: '{{g}}' })
     const inst = buildInstances(ok, { seed: 5 })
     if (inst.type !== 'multiple_choice') throw new Error('mc expected')
     expect(inst.items.map((i) => i.gold)).toEqual([0, 1, 1])
