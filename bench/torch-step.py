@@ -2,7 +2,10 @@
 """PyTorch peer for bench/engine-step.ts: the same model (shared/tools/torch_reference.py's
 forward), batch and AdamW step, timed per step (median). Run with Debian's torch:
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/torch-step.py [--preset shakespeare|12m] [--steps 20] [--threads 1]
-(1 thread is torch's best on this 2-core machine; see shared/docs/ort-training-notes.md.)"""
+(1 thread is torch's best on this 2-core machine; see shared/docs/ort-training-notes.md.)
+Check `torch.__config__.show()`: with BLAS_INFO=generic and no libopenblas installed, Debian's torch
+runs matmuls on the reference BLAS (~3 GFLOP/s here) and is no fair peer; install
+libopenblas0-pthread (the libblas.so.3 alternative) for the ~100 GFLOP/s OpenBLAS path."""
 import argparse, importlib.util, json, os, sys, time
 import torch
 import torch.nn.functional as F
