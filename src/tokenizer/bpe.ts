@@ -23,7 +23,7 @@
  * (rank, position) keys with lazy invalidation (O(n log n)), which picks exactly the same pair
  * because ties are broken by position. Byte strings are looked up by an open-addressing hash over
  * one pooled Uint8Array, so no key string is built. `SpanCache` memoises chunk → ids without
- * building the chunk's substring on a hit (`BoundedCache`: the same with plain string keys).
+ * building the chunk's substring on a hit.
  */
 
 /** "no merge for this pair" (a rank larger than every real one) */
@@ -345,18 +345,6 @@ export function utf8Encode(s: string, buf: Uint8Array): number {
     buf[n++] = 0xe0 | (c >> 12); buf[n++] = 0x80 | ((c >> 6) & 63); buf[n++] = 0x80 | (c & 63)
   }
   return n
-}
-
-/** A Map that forgets everything once it holds `limit` entries (cheaper than LRU bookkeeping). */
-export class BoundedCache<V> {
-  private map = new Map<string, V>()
-  constructor(readonly limit = 1 << 16) {}
-  get(key: string): V | undefined { return this.map.get(key) }
-  set(key: string, value: V): void {
-    if (this.map.size >= this.limit) this.map.clear()
-    this.map.set(key, value)
-  }
-  get size(): number { return this.map.size }
 }
 
 /** One open-addressing table of SpanCache: FNV-1a hash of UTF-16 code units → (key, ids). */

@@ -69,7 +69,7 @@ export function recogniseRanks(ranks: RankEntries): TiktokenEncodingName | undef
 export function loadTiktokenFile(path: string, opts: TiktokenFileOptions = {}): TiktokenEncoding {
   const ranks = parseTiktokenFile(path)
   const known = opts.pattern !== undefined && opts.specialTokens !== undefined ? undefined : recogniseRanks(ranks)
-  const base = readBundledEncoding(known ?? 'cl100k_base')
+  const base = readBundledEncoding(known ?? 'cl100k_base', false)
   return new TiktokenEncoding({
     name: path,
     pattern: opts.pattern ?? base.pattern,

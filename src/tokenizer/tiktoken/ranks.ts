@@ -55,12 +55,12 @@ export interface BundledEncoding {
 }
 
 /** Read one of the encodings bundled with the npm `tiktoken` package (offline). */
-export function readBundledEncoding(name: string): BundledEncoding {
+export function readBundledEncoding(name: string, withRanks = true): BundledEncoding {
   const require = createRequire(import.meta.url)
   const path = require.resolve(`tiktoken/encoders/${name}.json`)
   const json = JSON.parse(readFileSync(path, 'utf8')) as { pat_str: string; special_tokens: Record<string, number>; bpe_ranks: string }
   const ranks: RankEntries = []
-  for (const line of json.bpe_ranks.split('\n')) {
+  for (const line of withRanks ? json.bpe_ranks.split('\n') : []) {
     if (line === '') continue
     const fields = line.split(' ')
     const first = Number(fields[1])
