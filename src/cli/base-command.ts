@@ -49,7 +49,13 @@ export abstract class BaseCommand extends Command {
 
 /** Map any thrown value to one line and an exit code. Exported for tests and workers. */
 export function describeError(err: unknown): { line: string; code: number } {
-  if (err instanceof LlmError) return { line: err.oneLine(), code: err.exitCode }
+  if (err instanceof LlmError) {
+    // oclif rewrites errors thrown by a flag's parse() into "Parsing --x \n\t<msg>\nSee more help…":
+    // strip its decoration so the error stays one line.
+    err.message = err.message.split('\n').map((l) => l.trim())
+      .filter((l) => l !== '' && !/^Parsing --\S+$/.test(l) && !/^See more help/.test(l)).join(' ')
+    return { line: err.oneLine(), code: err.exitCode }
+  }
   const e = err as Error & { oclif?: { exit?: number }; code?: string }
   // oclif parse errors (unknown flag, missing argument, bad option) are usage errors.
   if (e && (e.oclif || e instanceof Errors.CLIError)) {
