@@ -3,7 +3,7 @@
  * engine, data sampler included) against PyTorch (bench/torch_train.py: the same model, batch,
  * clipping and AdamW) at the SAME thread count, at two sizes:
  *   shakespeare — nanoGPT's shakespeare-char CPU recipe: 4 layers, 4 heads, dim 128, seq 64,
- *                 batch 12, vocab 65 (what scripts/recipe-shakespeare-char.sh trains)
+ *                 batch 12, vocab 65, tied embeddings (what scripts/recipe-shakespeare-char.sh trains)
  *   12m         — ~12.9M parameters: 4 layers, 8 heads, dim 512, seq 128, batch 8, vocab 512
  * MFU = 6 · N · tokens-per-step / step time / peak, N = all parameters; peak (FP32, per thread) is
  * --peak-gflops (default 118: 32 FLOP/cycle — two 256-bit FMA pipes — at ~3.7 GHz boost; this
@@ -25,10 +25,10 @@ import { onnxEngine } from '../src/core/train/engine.js'
 import { runTraining } from '../src/core/train/loop.js'
 import { resolveOptions } from '../src/core/train/options.js'
 
-interface Preset { vocab: number; dim: number; hidden: number; layers: number; heads: number; seq: number; batch: number }
+interface Preset { vocab: number; dim: number; hidden: number; layers: number; heads: number; seq: number; batch: number; tie: boolean }
 const PRESETS: Record<string, Preset> = {
-  shakespeare: { vocab: 65, dim: 128, hidden: 352, layers: 4, heads: 4, seq: 64, batch: 12 },
-  '12m': { vocab: 512, dim: 512, hidden: 1376, layers: 4, heads: 8, seq: 128, batch: 8 },
+  shakespeare: { vocab: 65, dim: 128, hidden: 352, layers: 4, heads: 4, seq: 64, batch: 12, tie: true },
+  '12m': { vocab: 512, dim: 512, hidden: 1376, layers: 4, heads: 8, seq: 128, batch: 8, tie: false },
 }
 
 function arg(name: string, dflt: string): string {
@@ -47,12 +47,12 @@ async function ours(p: Preset, steps: number, threads: number): Promise<{ ms: nu
     writeFileSync(data, encodeTokenFile(tokens))
     const options = resolveOptions({}, {
       data: [data], out: join(dir, 'run'), layers: p.layers, dim: p.dim, heads: p.heads, hidden: p.hidden, seqLen: p.seq,
-      batchSize: p.batch, steps: steps + 2, valFraction: 0, checkpointEvery: 0, evalEvery: 0, threads, order: 'sequential',
+      batchSize: p.batch, tie: p.tie, steps: steps + 2, valFraction: 0, checkpointEvery: 0, evalEvery: 0, threads, order: 'sequential',
     })
     const stepMs: number[] = []
     const engine = onnxEngine()
     const specs = engine.llamaParamSpecs({ vocabSize: p.vocab, hiddenSize: p.dim, intermediateSize: p.hidden, numHiddenLayers: p.layers,
-      numAttentionHeads: p.heads, numKeyValueHeads: p.heads, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: false, maxPositionEmbeddings: p.seq })
+      numAttentionHeads: p.heads, numKeyValueHeads: p.heads, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: p.tie, maxPositionEmbeddings: p.seq })
     const params = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0)
     await runTraining({ options, given: {}, resume: false }, engine, {
       log: () => {},
@@ -69,7 +69,7 @@ function torch(p: Preset, steps: number, threads: number, blasDir?: string): { m
   const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/torch_train.py')
   const r = spawnSync('/usr/bin/python3', [script, '--vocab', String(p.vocab), '--dim', String(p.dim), '--hidden', String(p.hidden),
     '--layers', String(p.layers), '--heads', String(p.heads), '--kv-heads', String(p.heads), '--seq', String(p.seq),
-    '--batch', String(p.batch), '--steps', String(steps), '--threads', String(threads)], {
+    '--batch', String(p.batch), '--steps', String(steps), '--threads', String(threads), ...(p.tie ? ['--tie'] : [])], {
     encoding: 'utf8',
     env: {
       ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads),
