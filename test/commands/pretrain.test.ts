@@ -85,6 +85,12 @@ describe('llm pretrain on text: folder contents, config file, errors', () => {
     expect(await ref.decode(Array.from(tokens.subarray(0, 12)), false)).toBe('To be, or no')
     expect(enc.getIds().length).toBe('To be: the question'.length)
     expect(existsSync(join(out, 'tokenizer_config.json'))).toBe(true)
+    // --tokenizer PATH: the saved tokenizer.json, read by our Hugging Face loader, tokenizes the data identically
+    const out2 = join(tmp, 'text-run-2')
+    const r2 = runCli(['pretrain', '--config', cfg, '--tokenizer', join(out, 'tokenizer.json'), '--steps', '1', '--out', out2], { env })
+    expect(r2.stderr + `exit ${r2.code}`).toMatch(/exit 0$/)
+    const again = readTokenFile(join(out2, '.cache', readdirSync(join(out2, '.cache')).find((f) => f.startsWith('tokens-'))!))
+    expect(Buffer.from(again.buffer).equals(Buffer.from(tokens.buffer))).toBe(true)
   })
   it('a malformed token file is one line naming it (exit 1); a bad flag value is a usage error (exit 2)', async () => {
     const { writeFileSync } = await import('node:fs')
