@@ -1,14 +1,15 @@
 /**
  * A hand-written splitter for the three split-pattern families OpenAI's encodings use (GPT-2/r50k,
- * cl100k — also Llama 3's — and o200k), for ASCII text, with the translated regex (regex.ts) as
- * the fallback. The JS regex runs at a few MB/s on these Unicode-class patterns and was the
- * bottleneck of encoding; most text is ASCII, where the classes are trivial.
+ * cl100k — also Llama 3's — and o200k), for text below U+0300 (ASCII and Latin: most European
+ * text), with the translated regex (regex.ts) as the fallback. The JS regex runs at a few MB/s
+ * on these Unicode-class patterns and was the bottleneck of encoding.
  *
  * Exactness argument: `scan(text, p)` simulates the pattern's leftmost-first alternation at `p`
- * over ASCII characters only. It returns -1 ("ask the regex") whenever it would have to classify
- * a non-ASCII character, so every piece it returns was decided by ASCII characters alone, for
- * which \p{L} = [A-Za-z], \p{N} = [0-9], \s = [\t\n\v\f\r ], \p{Lu…Lo,M} = [A-Z], \p{Ll…} = [a-z],
- * and case folding of s/t/r/e/v/m/l/d stays in ASCII except 'ſ' (non-ASCII: bails out). These
+ * using a class table (letter upper/lower, number, whitespace, other) built from the engine's own
+ * Unicode properties for code points below U+0300, where there are no combining marks. It returns
+ * -1 ("ask the regex") whenever it would have to classify any other character, so every piece it
+ * returns was decided by table characters alone. Case folding of the contractions' s/t/r/e/v/m/l/d
+ * stays in ASCII except 'ſ', so a non-ASCII character after an apostrophe also defers. These
  * patterns match at every position (each character is a letter, number, whitespace or "other"
  * and some alternative takes it), so pieces are contiguous. Tested against tiktoken id for id.
  */
@@ -28,33 +29,59 @@ export function patternFamily(pattern: string): PatternFamily | undefined {
   return pattern === R50K ? 'r50k' : pattern === CL100K ? 'cl100k' : pattern === O200K ? 'o200k' : undefined
 }
 
-// ASCII classes
-const UP = 1, LO = 2, NUM = 4, WS = 8, OTHER = 16, NL = 32 // NL: \r or \n (also WS)
-const CLS = new Uint8Array(128)
-for (let c = 0; c < 128; c++) {
-  CLS[c] = c >= 65 && c <= 90 ? UP : c >= 97 && c <= 122 ? LO : c >= 48 && c <= 57 ? NUM
-    : (c >= 9 && c <= 13) || c === 32 ? WS | (c === 10 || c === 13 ? NL : 0) : OTHER
-}
+// character classes for code points below LIMIT (ASCII, Latin-1, Latin Extended-A/B, IPA,
+// spacing modifiers: the scripts of English and most European text); anything else defers
+const UP = 1, LO = 2, NUM = 4, WS = 8, OTHER = 16, NL = 32, DEFER = 64 // NL: \r or \n (also WS)
+const LIMIT = 0x300 // combining marks (\p{M}) start here: none below
 const LETTER = UP | LO
 const BAIL = -1
 
-/** class of text[i]: 0 past the end, -1 if non-ASCII */
-function cls(text: string, i: number): number {
+/**
+ * Class table built from the JS engine's own Unicode properties. r50k/cl100k only ask "letter?",
+ * o200k also "upper (Lu, Lt) or lower (Ll)?": its Lm/Lo letters belong to both of its classes,
+ * which the simple scan below does not model, so they defer (DEFER) in o200k's table.
+ */
+function classTable(o200k: boolean): Uint8Array {
+  const t = new Uint8Array(LIMIT)
+  for (let c = 0; c < LIMIT; c++) {
+    const ch = String.fromCharCode(c)
+    t[c] = /\p{White_Space}/u.test(ch) ? WS | (c === 10 || c === 13 ? NL : 0)
+      : /[\p{Lu}\p{Lt}]/u.test(ch) ? UP
+      : /\p{Ll}/u.test(ch) ? LO
+      : /\p{L}/u.test(ch) ? (o200k ? DEFER : UP)
+      : /\p{N}/u.test(ch) ? NUM
+      : OTHER
+  }
+  return t
+}
+const GENERIC = classTable(false)
+const O200K_CLASSES = classTable(true)
+
+/** class of text[i]: 0 past the end, -1 if the table cannot tell */
+function cls(t: Uint8Array, text: string, i: number): number {
   if (i >= text.length) return 0
   const c = text.charCodeAt(i)
-  return c < 128 ? CLS[c]! : BAIL
+  const k = c < LIMIT ? t[c]! : DEFER
+  return k & DEFER ? BAIL : k
 }
 
-/** end of the run of `mask` characters from i; -1 if the run ends on a non-ASCII character */
-function run(text: string, i: number, mask: number): number {
+/** end of the run of `mask` characters from i; -1 if the run ends on a character the table cannot tell */
+function run(t: Uint8Array, text: string, i: number, mask: number): number {
   const n = text.length
   while (i < n) {
     const c = text.charCodeAt(i)
-    if (c >= 128) return BAIL
-    if ((CLS[c]! & mask) === 0) return i
+    const k = c < LIMIT ? t[c]! : DEFER
+    if (k & DEFER) return BAIL
+    if ((k & mask) === 0) return i
     i++
   }
   return n
+}
+
+/** is text[i] \r or \n (false past the end) */
+const isNl = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i)
+  return c === 10 || c === 13
 }
 
 /**
@@ -76,45 +103,45 @@ function contraction(text: string, i: number, caseless: boolean): number {
 
 /** cl100k/o200k's trailing whitespace alternatives: \s*[\r\n]+ | \s+(?!\S) | \s+ */
 function whitespace(text: string, p: number): number {
-  const q = run(text, p, WS)
+  const q = run(GENERIC, text, p, WS)
   if (q < 0) return BAIL
-  for (let k = q - 1; k >= p; k--) if (CLS[text.charCodeAt(k)]! & NL) return k + 1
+  for (let k = q - 1; k >= p; k--) if (isNl(text, k)) return k + 1
   return q === text.length || q - 1 === p ? q : q - 1
 }
 
 function scanR50k(text: string, p: number): number {
-  const c = cls(text, p)
+  const c = cls(GENERIC, text, p)
   if (c < 0) return BAIL
   const k = contraction(text, p, false)
   if (k > 0) return p + k
   const space = text.charCodeAt(p) === 32
   const s = space ? p + 1 : p
-  const d = space ? cls(text, s) : c
+  const d = space ? cls(GENERIC, text, s) : c
   if (d < 0) return BAIL
-  if (d & LETTER) return run(text, s + 1, LETTER)
-  if (d & NUM) return run(text, s + 1, NUM)
-  if (d & OTHER) return run(text, s + 1, OTHER)
+  if (d & LETTER) return run(GENERIC, text, s + 1, LETTER)
+  if (d & NUM) return run(GENERIC, text, s + 1, NUM)
+  if (d & OTHER) return run(GENERIC, text, s + 1, OTHER)
   // \s+(?!\S) | \s+
-  const q = run(text, p, WS)
+  const q = run(GENERIC, text, p, WS)
   if (q < 0) return BAIL
   return q === text.length || q - 1 === p ? q : q - 1
 }
 
 function scanCl100k(text: string, p: number): number {
-  const c = cls(text, p)
+  const c = cls(GENERIC, text, p)
   if (c < 0) return BAIL
   const k = contraction(text, p, true)
   if (k !== 0) return k < 0 ? BAIL : p + k
-  if (c & LETTER) return run(text, p + 1, LETTER)
-  const next = cls(text, p + 1)
+  if (c & LETTER) return run(GENERIC, text, p + 1, LETTER)
+  const next = cls(GENERIC, text, p + 1)
   if (!(c & (NUM | NL))) { // [^\r\n\p{L}\p{N}]?\p{L}+
     if (next < 0) return BAIL
-    if (next & LETTER) return run(text, p + 2, LETTER)
+    if (next & LETTER) return run(GENERIC, text, p + 2, LETTER)
   }
   if (c & NUM) { // \p{N}{1,3}
     if (next < 0) return BAIL
     if (!(next & NUM)) return p + 1
-    const third = cls(text, p + 2)
+    const third = cls(GENERIC, text, p + 2)
     if (third < 0) return BAIL
     return third & NUM ? p + 3 : p + 2
   }
@@ -122,20 +149,20 @@ function scanCl100k(text: string, p: number): number {
   if (c & OTHER) q = p
   else if (text.charCodeAt(p) === 32 && next > 0 && next & OTHER) q = p + 1
   if (q >= 0) {
-    let e = run(text, q + 1, OTHER)
+    let e = run(GENERIC, text, q + 1, OTHER)
     if (e < 0) return BAIL
-    while (e < text.length && CLS[text.charCodeAt(e)]! & NL) e++ // [\r\n]* (non-ASCII ends it)
+    while (e < text.length && isNl(text, e)) e++ // [\r\n]*
     return e
   }
   return whitespace(text, p)
 }
 
-/** `[^\r\n\p{L}\p{N}]?[Up]*[Lo]+C?` then `[^\r\n\p{L}\p{N}]?[Up]+[Lo]*C?`, ASCII only */
+/** `[^\r\n\p{L}\p{N}]?[Up]*[Lo]+C?` then `[^\r\n\p{L}\p{N}]?[Up]+[Lo]*C?`, Up and Lo disjoint in the table */
 function o200kWord(text: string, p: number, c: number): number {
   const s = c & (LETTER | NUM | NL) ? p : p + 1 // the optional prefix is taken when it can be
-  const u = run(text, s, UP)
+  const u = run(O200K_CLASSES, text, s, UP)
   if (u < 0) return BAIL
-  const l = run(text, u, LO)
+  const l = run(O200K_CLASSES, text, u, LO)
   if (l < 0) return BAIL
   // alternative 1 needs a lowercase run after the uppercase one; alternative 2 an uppercase run
   if (l === u && u === s) return 0
@@ -144,15 +171,15 @@ function o200kWord(text: string, p: number, c: number): number {
 }
 
 function scanO200k(text: string, p: number): number {
-  const c = cls(text, p)
+  const c = cls(O200K_CLASSES, text, p)
   if (c < 0) return BAIL
   const w = o200kWord(text, p, c)
   if (w !== 0) return w
-  const next = cls(text, p + 1)
+  const next = cls(O200K_CLASSES, text, p + 1)
   if (c & NUM) {
     if (next < 0) return BAIL
     if (!(next & NUM)) return p + 1
-    const third = cls(text, p + 2)
+    const third = cls(O200K_CLASSES, text, p + 2)
     if (third < 0) return BAIL
     return third & NUM ? p + 3 : p + 2
   }
@@ -163,10 +190,10 @@ function scanO200k(text: string, p: number): number {
     if (next & OTHER) q = p + 1
   }
   if (q >= 0) {
-    let e = run(text, q + 1, OTHER)
+    let e = run(O200K_CLASSES, text, q + 1, OTHER)
     if (e < 0) return BAIL
     for (;;) { // [\r\n/]*: '/' is OTHER so the run above took it; a newline may be followed by '/'
-      const d = cls(text, e) // a non-ASCII character is not in [\r\n/]: the piece ends
+      const d = cls(O200K_CLASSES, text, e) // a character the table defers is not in [\r\n/]: the piece ends
       if (d > 0 && (d & NL || text.charCodeAt(e) === 47)) e++
       else return e
     }
@@ -174,7 +201,7 @@ function scanO200k(text: string, p: number): number {
   return whitespace(text, p)
 }
 
-/** the ASCII scanner for a family: end of the piece starting at p, or -1 to ask the regex */
+/** the table-driven scanner for a family: end of the piece starting at p, or -1 to ask the regex */
 export function asciiScanner(family: PatternFamily): (text: string, p: number) => number {
   return family === 'r50k' ? scanR50k : family === 'cl100k' ? scanCl100k : scanO200k
 }
