@@ -1,6 +1,21 @@
 #!/usr/bin/env node
 // Production entry point: runs the compiled commands in dist/.
 process.env.NODE_ENV ??= 'production' // ink: production reconciler
-import { execute } from '@oclif/core'
+import { flush, handle, run } from '@oclif/core'
 
-await execute({ dir: import.meta.url })
+// oclif's execute(), except that an unknown command gets the one-line error every command's
+// errors have (docs/conventions.md) instead of oclif's " ›   Error: command x not found".
+try {
+  await run(process.argv.slice(2), import.meta.url)
+  await flush()
+} catch (error) {
+  const unknown = /^command (\S+) not found$/.exec(error?.message ?? '')
+  if (unknown) {
+    const name = unknown[1].replace(/:/g, ' ')
+    const what = name.startsWith('-') ? `unknown flag '${name}'` : `unknown command '${name}'`
+    process.stderr.write(`llm: error: ${what} (hint: see llm --help)\n`)
+    process.exitCode = 2
+  } else {
+    await handle(error)
+  }
+}

@@ -59,11 +59,28 @@ export function describeError(err: unknown): { line: string; code: number } {
   const e = err as Error & { oclif?: { exit?: number }; code?: string }
   // oclif parse errors (unknown flag, missing argument, bad option) are usage errors.
   if (e && (e.oclif || e instanceof Errors.CLIError)) {
-    const msg = (e.message ?? String(e)).split('\n').filter((l) => l.trim() !== '')
-    const first = msg[0]?.replace(/^\s*›?\s*Error:\s*/, '') ?? 'usage error'
-    const hint = msg.find((l) => /See more help|--help/.test(l))
-    return { line: hint ? `${first} (hint: ${hint.trim()})` : `${first} (hint: see --help)`, code: EXIT.usage }
+    return { line: `${oclifMessage(e.message ?? String(e))} (hint: see --help)`, code: EXIT.usage }
   }
   const message = e instanceof Error ? e.message.split('\n')[0] : String(err)
   return { line: `${message} (hint: rerun with --debug for a stack trace)`, code: EXIT.runtime }
+}
+
+/**
+ * oclif's parse errors are several lines, and the first is often only a header
+ * ("Parsing --top-k", "The following errors occurred:", "Missing 1 required arg:") with the
+ * actual reason below it. Fold them into one line that keeps the reason.
+ */
+function oclifMessage(message: string): string {
+  const lines = message.split('\n').map((l) => l.replace(/^\s*›?\s*(Error:\s*)?/, '').trim())
+    .filter((l) => l !== '' && !/^See more help/.test(l))
+  if (lines.length === 0) return 'usage error'
+  const parsing = /^Parsing (--\S+)$/.exec(lines[0]!)
+  if (parsing && lines.length > 1) return `${parsing[1]}: ${lines.slice(1).join('; ')}`
+  if (/^The following errors occurred:$/.test(lines[0]!) && lines.length > 1) return lines.slice(1).join('; ')
+  // "Missing 1 required arg:" then "NAME  description" per argument
+  if (lines[0]!.endsWith(':') && lines.length > 1) {
+    const items = lines.slice(1).map((l) => { const [name, ...desc] = l.split(/\s{2,}/); return desc.length ? `${name} (${desc.join(' ')})` : l })
+    return `${lines[0]} ${items.join(', ')}`
+  }
+  return lines.join('; ')
 }
