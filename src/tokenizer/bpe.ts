@@ -104,13 +104,13 @@ export class ByteTokenTable {
 
   /** the bytes of `id` (a view into the pool: do not modify), or undefined */
   bytesOf(id: number): Uint8Array | undefined {
-    const s = id >= 0 && id < this.start.length ? this.start[id]! : -1
+    const s = this.start[id] ?? -1 // undefined for ids out of range or not integers
     return s < 0 ? undefined : this.pool.subarray(s, s + this.len[id]!)
   }
 
   /** append the bytes of `id` to out at `at`; returns the new end, or -1 if the id is unknown */
   copyInto(id: number, out: Uint8Array, at: number): number {
-    const s = id >= 0 && id < this.start.length ? this.start[id]! : -1
+    const s = this.start[id] ?? -1
     if (s < 0) return -1
     const n = this.len[id]!
     const pool = this.pool

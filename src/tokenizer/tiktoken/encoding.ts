@@ -70,6 +70,9 @@ export class TiktokenEncoding implements Tokenizer {
   private buf: Uint8Array = new Uint8Array(1024)
   private decodeBuf: Uint8Array = new Uint8Array(4096)
   private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true }) // keep a leading U+FEFF: it is text (Python's bytes.decode keeps it)
+  private readonly strictDecoder = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true })
+  /** per id: its text when valid UTF-8 alone, null when not, undefined until first asked */
+  private readonly texts: Array<string | null | undefined> = []
 
   constructor(spec: TiktokenSpec) {
     this.name = spec.name
@@ -192,12 +195,11 @@ export class TiktokenEncoding implements Tokenizer {
   /** token bytes joined into the reused decode buffer (valid until the next call) */
   private joinBytes(ids: readonly number[], opts: DecodeOptions): Uint8Array {
     const { pool, start, len } = this.table
-    const ranks = start.length
     let out = this.decodeBuf
     let n = 0
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!
-      const s = id >= 0 && id < ranks ? start[id]! : -1
+      const s = start[id] ?? -1 // undefined for ids out of range or not integers
       if (s >= 0) { // copied inline: a call per token costs more than the copy of ~4 bytes
         const l = len[id]!
         if (n + l > out.length) out = this.grow(out, n, l)
@@ -222,8 +224,46 @@ export class TiktokenEncoding implements Tokenizer {
     return bigger
   }
 
+  /**
+   * Text of the ids. Tokens that are valid UTF-8 on their own are joined as cached strings; runs
+   * of the others (pieces of a character) are joined as bytes and decoded together. Decoding a run
+   * apart gives the same text as decoding everything at once: the token after a run is valid on
+   * its own, so it starts with an ASCII or lead byte, which ends any unfinished sequence with one
+   * U+FFFD in the joint decode too (WHATWG decoder; the end of input does the same).
+   */
   decode(ids: readonly number[], opts: DecodeOptions = {}): string {
-    return this.decoder.decode(this.joinBytes(ids, opts))
+    // skipped special tokens are removed first: the bytes around one join as if it was never there
+    const seq = opts.skipSpecialTokens && this.specialById.size > 0 ? ids.filter((id) => !this.specialById.has(id)) : ids
+    let text = ''
+    for (let i = 0; i < seq.length;) {
+      const piece = this.tokenText(seq[i]!)
+      if (piece !== null) {
+        text += piece
+        i++
+        continue
+      }
+      let j = i + 1
+      while (j < seq.length && this.tokenText(seq[j]!) === null) j++
+      text += this.decoder.decode(this.joinBytes(seq.slice(i, j), {}))
+      i = j
+    }
+    return text
+  }
+
+  /** a token's text if its bytes are valid UTF-8 alone (cached), null if not; unknown ids throw */
+  private tokenText(id: number): string | null {
+    const hit = this.texts[id]
+    if (hit !== undefined) return hit
+    const bytes = this.tokenBytes(id)
+    if (bytes === undefined) throw new LlmError(`unknown token id ${id}`, { where: this.name, hint: `ids of this encoding are below ${this.vocabSize}` })
+    let text: string | null
+    try {
+      text = this.strictDecoder.decode(bytes)
+    } catch {
+      text = null
+    }
+    if (id >= 0 && id < this.vocabSize) this.texts[id] = text
+    return text
   }
 
   idToToken(id: number): string | undefined {

@@ -103,6 +103,12 @@ describe.each(TIKTOKEN_ENCODINGS)('%s', (name) => {
     expect(ours.eosTokenId).toBe(eot)
     expect(ours.decode([eot, 0])).toBe(refText(name, [eot, 0]))
     expect(ours.decode([eot, 0], { skipSpecialTokens: true })).toBe(refText(name, [0]))
+    // a skipped special between the pieces of one character: the pieces still join
+    const split = ours.encode('龘')
+    expect(split.length).toBeGreaterThan(1) // a rare character: several byte-level tokens
+    const withEot = [split[0]!, eot, ...split.slice(1)]
+    expect(ours.decode(withEot, { skipSpecialTokens: true })).toBe('龘')
+    expect(ours.decode(withEot)).toBe(refText(name, withEot))
   })
 
   it('exposes token bytes, spellings and the vocabulary size as tiktoken does', () => {
