@@ -364,10 +364,11 @@ class Emitter {
           : n.min === 0 && n.max === 1 ? '?'
           : n.max === INF ? `{${n.min},}`
           : n.min === n.max ? `{${n.min}}` : `{${n.min},${n.max}}`
+        // a single character, class or property takes the quantifier as is; anything else in a group
         const b = n.body
         const single = b.t === 'char' || b.t === 'class' || (b.t === 'raw' && /^(\\[pP]\{[^}]*\}|\[[^\]]*\])$/.test(b.src))
         const body = this.emit(b)
-        return `${single && !(b.t === 'char' && body.startsWith('(')) ? body : `(?:${body})`}${q}${n.lazy ? '?' : ''}`
+        return `${single ? body : `(?:${body})`}${q}${n.lazy ? '?' : ''}`
       }
     }
   }
