@@ -135,6 +135,41 @@ export class TrainSession {
     return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data) }
   }
 
+  /**
+   * K optimisation steps in one onnxruntime run (K = lrs.length): `inputIds`/`targets` hold the K
+   * batches back to back ([K, B, T]). Same results as K calls of `step`, but the parameter and
+   * moment buffers cross between onnxruntime and JS once instead of K times (~45 ms per 50 MB
+   * buffer measured here; on a GPU it saves K−1 host round trips of the whole state).
+   */
+  async stepMany(inputIds: Int32Array, targets: Int32Array, lrs: readonly number[]): Promise<StepResult[]> {
+    const { batchSize: B, seqLen: T } = this.opts
+    const K = lrs.length
+    if (this.gradSum) throw usageError('stepMany cannot follow an accumulating step; finish the accumulation with step() first')
+    if (K === 0) return []
+    if (inputIds.length !== K * B * T || targets.length !== K * B * T) {
+      throw usageError(`${K} steps need ${K}×${B}×${T} = ${K * B * T} tokens, got ${inputIds.length} ids and ${targets.length} targets`)
+    }
+    for (const lr of lrs) if (!(lr >= 0) || !Number.isFinite(lr)) throw usageError(`learning rate must be a finite number ≥ 0, got ${lr}`)
+    this.checkIds(inputIds, targets)
+    const N = this.layout.total
+    const out = await (await this.session('multi')).run({
+      params: tensor('float32', this.flatParams(), [N]),
+      m: tensor('float32', this.m, [N]),
+      v: tensor('float32', this.v, [N]),
+      input_ids: tensor('int32', inputIds, [K, B, T]),
+      targets: tensor('int32', targets, [K, B, T]),
+      lr: tensor('float32', Float32Array.from(lrs), [K]),
+      step: tensor('float32', Float32Array.of(this.stepCount + 1), []),
+    })
+    this.params = out.params_out.data as Float32Array
+    this.m = out.m_out.data as Float32Array
+    this.v = out.v_out.data as Float32Array
+    this.stepCount += K
+    const losses = out.loss.data as Float32Array
+    const norms = out.grad_norm.data as Float32Array
+    return Array.from(losses, (loss, i) => ({ loss, gradNorm: norms[i] }))
+  }
+
   /** Loss and per-tensor gradients of a batch, without updating (diagnostics and tests). */
   async gradients(inputIds: Int32Array, targets: Int32Array): Promise<{ loss: number; gradNorm: number; grads: Map<string, Float32Array> }> {
     const feeds = this.batchFeeds(inputIds, targets)
@@ -159,20 +194,24 @@ export class TrainSession {
   }
 
   private batchFeeds(inputIds: Int32Array, targets: Int32Array): Feeds {
-    const { batchSize: B, seqLen: T, config } = this.opts
+    const { batchSize: B, seqLen: T } = this.opts
     if (inputIds.length !== B * T || targets.length !== B * T) {
       throw usageError(`batch must be ${B}×${T} = ${B * T} tokens, got ${inputIds.length} ids and ${targets.length} targets`)
     }
-    const V = config.vocabSize
-    for (let i = 0; i < inputIds.length; i++) {
-      if (inputIds[i] < 0 || inputIds[i] >= V) throw usageError(`token id ${inputIds[i]} at position ${i} is outside the vocabulary (size ${V})`)
-      if (targets[i] >= V) throw usageError(`target ${targets[i]} at position ${i} is outside the vocabulary (size ${V})`)
-    }
+    this.checkIds(inputIds, targets)
     const N = this.layout.total
     return {
       params: tensor('float32', this.flatParams(), [N]),
       input_ids: tensor('int32', inputIds, [B, T]),
       targets: tensor('int32', targets, [B, T]),
+    }
+  }
+
+  private checkIds(inputIds: Int32Array, targets: Int32Array): void {
+    const V = this.opts.config.vocabSize
+    for (let i = 0; i < inputIds.length; i++) {
+      if (inputIds[i] < 0 || inputIds[i] >= V) throw usageError(`token id ${inputIds[i]} at position ${i} is outside the vocabulary (size ${V})`)
+      if (targets[i] >= V) throw usageError(`target ${targets[i]} at position ${i} is outside the vocabulary (size ${V})`)
     }
   }
 

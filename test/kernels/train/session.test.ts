@@ -107,3 +107,40 @@ describe('TrainSession', () => {
     await s.release()
   })
 })
+
+describe('TrainSession.stepMany (K steps in one run, ONNX Loop)', () => {
+  it('gives the same losses, norms and weights as K single steps', async () => {
+    const K = 3
+    const lrs = [f.lr, f.lr * 0.5, f.lr * 2]
+    // three different batches: rotate the fixture's token ids
+    const shift = (x: Int32Array, k: number) => x.map((id) => (id < 0 ? id : (id + 7 * k) % f.config.vocabSize))
+    const ids = new Int32Array(K * f.inputIds.length)
+    const tgs = new Int32Array(K * f.targets.length)
+    for (let k = 0; k < K; k++) { ids.set(shift(f.inputIds, k), k * f.inputIds.length); tgs.set(shift(f.targets, k), k * f.targets.length) }
+    const one = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: f.batchSize, seqLen: f.seqLen, threads: 1 })
+    const many = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: f.batchSize, seqLen: f.seqLen, threads: 1 })
+    one.setState(f.model)
+    many.setState(f.model)
+    const singles = []
+    for (let k = 0; k < K; k++) singles.push(await one.step(shift(f.inputIds, k), shift(f.targets, k), lrs[k]))
+    const multi = await many.stepMany(ids, tgs, lrs)
+    expect(multi.length).toBe(K)
+    multi.forEach((r, k) => {
+      expect(Math.abs(r.loss - singles[k].loss), `loss ${k}`).toBeLessThan(1e-5)
+      expect(Math.abs(r.gradNorm - singles[k].gradNorm) / singles[k].gradNorm, `grad norm ${k}`).toBeLessThan(1e-5)
+    })
+    const a = one.getState()
+    const b = many.getState()
+    expect(b.step).toBe(K)
+    for (const [name, before] of f.model) {
+      const d1 = a.params.get(name)!.map((x, i) => x - before[i])
+      const d2 = b.params.get(name)!.map((x, i) => x - before[i])
+      expect(relL2(d2, d1), name).toBeLessThan(1e-4)
+      expect(relL2(b.v.get(name)!, a.v.get(name)!), `v of ${name}`).toBeLessThan(1e-4)
+    }
+    // and it continues: one more single step after the loop uses step count K + 1
+    expect((await many.step(f.inputIds, f.targets, f.lr)).loss).toBeCloseTo((await one.step(f.inputIds, f.targets, f.lr)).loss, 5)
+    await one.release()
+    await many.release()
+  })
+})
