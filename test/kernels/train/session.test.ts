@@ -121,7 +121,7 @@ describe('TrainSession.stepMany (K steps in one run, ONNX Loop)', () => {
     const many = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: f.batchSize, seqLen: f.seqLen, threads: 1 })
     one.setState(f.model)
     many.setState(f.model)
-    const singles = []
+    const singles: { loss: number; gradNorm: number }[] = []
     for (let k = 0; k < K; k++) singles.push(await one.step(shift(f.inputIds, k), shift(f.targets, k), lrs[k]))
     const multi = await many.stepMany(ids, tgs, lrs)
     expect(multi.length).toBe(K)
