@@ -15,6 +15,7 @@ export abstract class BaseCommand extends Command {
 
   override async init(): Promise<void> {
     applyColorEnv()
+    onClosedOutput()
     await super.init()
   }
 
@@ -45,6 +46,19 @@ export abstract class BaseCommand extends Command {
     if (this.debugMode && err.stack) process.stderr.write(err.stack + '\n')
     this.exit(code)
   }
+}
+
+let closedOutputHandled = false
+/**
+ * The reader of stdout went away (`llm generate … | head -c 10`): stop at once, quietly, with
+ * exit 0. oclif only swallows the EPIPE error, so a command would go on generating (or chat on
+ * reading `yes | llm chat`) for nobody. A closed stderr is ignored: results may still be wanted.
+ */
+function onClosedOutput(): void {
+  if (closedOutputHandled) return
+  closedOutputHandled = true
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(EXIT.ok) })
+  process.stderr.on('error', () => undefined)
 }
 
 /** Map any thrown value to one line and an exit code. Exported for tests and workers. */
