@@ -98,7 +98,7 @@ describe('translateRegex', () => {
 
   it.each(PATTERNS)('matches Oniguruma span for span: %s', async (_name, pattern) => {
     const re = compileSplitRegex(pattern, { dialect: 'oniguruma' })
-    const texts = [...ADVERSARIAL.filter((t) => t.isWellFormed()), "abc abcc xy xxy xxxz KK kk 'S 'ſ AB ab aB"]
+    const texts = [...ADVERSARIAL.filter((t) => !/\p{Cs}/u.test(t)), "abc abcc xy xxy xxxz KK kk 'S 'ſ AB ab aB"]
     for (const text of texts) {
       expect(ourSpans(re, text), JSON.stringify(text)).toEqual(await onigSpans(pattern, text))
     }
