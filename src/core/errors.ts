@@ -51,6 +51,7 @@ export function fileError(file: string, err: unknown, what = 'cannot read file')
     code === 'ENOENT' ? 'no such file or directory'
     : code === 'EACCES' ? 'permission denied'
     : code === 'EISDIR' ? 'is a directory'
+    : code === 'ENOTDIR' ? 'not a directory (a folder on its path is a file)'
     : err instanceof Error ? err.message : String(err)
   return new LlmError(`${what}: ${reason}`, { where: file, cause: err })
 }

@@ -74,7 +74,8 @@ export function writeHfLlamaFolder(outDir: string, c: HfFolderContent, opts: { f
     }
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true })
-    throw fileError(out, err, 'cannot write model folder')
+    // name OUT, not the temporary folder a file inside it failed in
+    throw fileError(out, err instanceof LlmError && err.cause !== undefined ? err.cause : err, 'cannot write model folder')
   }
   return { dir: out, files, parameters }
 }

@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { mkdirs } from '../atomic.js'
 import { LlmError } from '../errors.js'
 import { hubGet, httpError, type HubOptions, type LinkedMeta } from './hub.js'
 
@@ -33,7 +34,7 @@ export async function downloadFile(
   opts: HubOptions,
   onBytes: (n: number) => void = () => {},
 ): Promise<DownloadResult> {
-  mkdirSync(dirname(partPath), { recursive: true })
+  mkdirs(dirname(partPath))
   let have = existsSync(partPath) ? statSync(partPath).size : 0
   if (expected.size !== undefined && have > expected.size) {
     rmSync(partPath) // longer than the file can be: not a prefix of it
@@ -118,7 +119,7 @@ async function finish(
     const g = await gitBlobSha1(partPath, size)
     if (g !== want.gitSha1) throw fail('git blob sha1', want.gitSha1, g)
   }
-  mkdirSync(dirname(finalPath), { recursive: true })
+  mkdirs(dirname(finalPath))
   renameSync(partPath, finalPath)
   return { size, sha256, resumedFrom }
 }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join, relative, sep } from 'node:path'
+import { mkdirs } from '../atomic.js'
 import { LlmError } from '../errors.js'
 import { readManifest } from './manifest.js'
 import { folderName, MANIFEST, modelsDir, repoIdOf, requireStoredModel, storedFolders } from './paths.js'
@@ -114,7 +115,7 @@ export function removeStored(name: string, env: NodeJS.ProcessEnv = process.env)
   const info = describeStored(path)
   // Rename first so the model disappears from the store at once, even if deleting takes a while.
   const trash = join(modelsDir(env), '.partial', `${folderName(info.name)}.rm-${randomBytes(4).toString('hex')}`)
-  mkdirSync(join(modelsDir(env), '.partial'), { recursive: true })
+  mkdirs(join(modelsDir(env), '.partial'))
   renameTo(path, trash)
   rmSync(trash, { recursive: true, force: true })
   rmSync(join(modelsDir(env), '.partial', folderName(info.name)), { recursive: true, force: true })

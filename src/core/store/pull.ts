@@ -1,7 +1,7 @@
-import { closeSync, existsSync, linkSync, copyFileSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, linkSync, copyFileSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { writeFileAtomic } from '../atomic.js'
+import { mkdirs, writeFileAtomic } from '../atomic.js'
 import { LlmError, usageError } from '../errors.js'
 import { downloadFile } from './download.js'
 import { filterIncluded } from './glob.js'
@@ -87,7 +87,7 @@ export async function pullModel(repo: string, opts: PullOptions = {}): Promise<P
       state = undefined
     }
     state ??= { commit: listing.commit, done: {} }
-    mkdirSync(staging, { recursive: true })
+    mkdirs(staging)
     // Same commit already stored: keep its files (hard links, no copy) and only add new ones.
     if (sameCommit) {
       for (const f of existing!.files) {
@@ -150,7 +150,7 @@ function readState(file: string): PullState | undefined {
 }
 
 function linkOrCopy(src: string, dst: string): void {
-  mkdirSync(dirname(dst), { recursive: true })
+  mkdirs(dirname(dst))
   rmSync(dst, { force: true })
   try {
     linkSync(src, dst)
@@ -173,7 +173,7 @@ function swapInto(staging: string, finalDir: string): void {
 
 /** One pull per model at a time. A lock left by a dead process is taken over. */
 function takeLock(path: string): () => void {
-  mkdirSync(dirname(path), { recursive: true })
+  mkdirs(dirname(path))
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx')
