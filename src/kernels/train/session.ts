@@ -1,7 +1,7 @@
 /**
  * TrainSession: a Llama training step as ONE onnxruntime run. Parameters and AdamW moments live
- * here as flat float32 buffers; each step feeds them in and adopts the updated buffers the graph
- * returns (inputs are zero-copy, outputs are fresh buffers each run).
+ * here as one float32 buffer per tensor (layout order); each step feeds them in and adopts the
+ * updated buffers the graph returns (inputs are zero-copy, outputs are fresh buffers each run).
  *
  * Gradient accumulation: `step(..., { accumulate: true })` runs the 'grad' graph and adds this
  * micro-batch's gradient to a running sum (fed back in as `grad_in`); the next step without
@@ -13,7 +13,7 @@
 import { LlmError, usageError } from '../../core/errors.js'
 import { ModelSession, tensor, type Feeds } from '../../core/runtime/ort.js'
 import type { AdamWConfig } from './adamw.js'
-import { flatLayout, packFlat, unpackFlat, type FlatLayout } from './flat.js'
+import { flatLayout, packTensors, tensorName, unpackTensors, zeroTensors, type FlatLayout } from './flat.js'
 import { initLlamaParams, llamaParamSpecs, type LlamaConfig } from './llama.js'
 import { buildTrainGraph, type TrainGraphKind } from './step-graph.js'
 
@@ -54,19 +54,19 @@ export interface StepResult {
 export class TrainSession {
   readonly layout: FlatLayout
   private readonly sessions = new Map<TrainGraphKind, ModelSession>()
-  private params?: Float32Array
-  private m: Float32Array
-  private v: Float32Array
+  private params?: Float32Array[]
+  private m: Float32Array[]
+  private v: Float32Array[]
   private stepCount = 0
-  private gradSum?: Float32Array
+  private gradSum?: Float32Array[]
   private microBatches = 0
 
   private constructor(readonly opts: TrainSessionOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw usageError(`batch size must be a positive integer, got ${opts.batchSize}`)
     if (!Number.isInteger(opts.seqLen) || opts.seqLen <= 0) throw usageError(`sequence length must be a positive integer, got ${opts.seqLen}`)
     this.layout = flatLayout(llamaParamSpecs(opts.config))
-    this.m = new Float32Array(this.layout.total)
-    this.v = new Float32Array(this.layout.total)
+    this.m = zeroTensors(this.layout)
+    this.v = zeroTensors(this.layout)
   }
 
   static async create(opts: TrainSessionOptions): Promise<TrainSession> {
@@ -80,15 +80,15 @@ export class TrainSession {
   get stepsTaken(): number { return this.stepCount }
 
   setState(params: Map<string, Float32Array>, opt?: { m: Map<string, Float32Array>; v: Map<string, Float32Array>; step: number }): void {
-    this.params = packFlat(this.layout, params, 'weights')
+    this.params = packTensors(this.layout, params, 'weights')
     if (opt) {
-      this.m = packFlat(this.layout, opt.m, 'optimizer state (m)')
-      this.v = packFlat(this.layout, opt.v, 'optimizer state (v)')
+      this.m = packTensors(this.layout, opt.m, 'optimizer state (m)')
+      this.v = packTensors(this.layout, opt.v, 'optimizer state (v)')
       if (!Number.isInteger(opt.step) || opt.step < 0) throw new LlmError(`optimizer step must be a non-negative integer, got ${opt.step}`)
       this.stepCount = opt.step
     } else {
-      this.m = new Float32Array(this.layout.total)
-      this.v = new Float32Array(this.layout.total)
+      this.m = zeroTensors(this.layout)
+      this.v = zeroTensors(this.layout)
       this.stepCount = 0
     }
     this.gradSum = undefined
@@ -97,38 +97,37 @@ export class TrainSession {
 
   getState(): TrainState {
     return {
-      params: unpackFlat(this.layout, this.flatParams()),
-      m: unpackFlat(this.layout, this.m),
-      v: unpackFlat(this.layout, this.v),
+      params: unpackTensors(this.layout, this.currentParams()),
+      m: unpackTensors(this.layout, this.m),
+      v: unpackTensors(this.layout, this.v),
       step: this.stepCount,
     }
   }
 
   async step(inputIds: Int32Array, targets: Int32Array, lr: number, opts: StepOptions = {}): Promise<StepResult> {
     const feeds = this.batchFeeds(inputIds, targets)
-    const N = this.layout.total
     if (opts.accumulate) {
-      feeds.grad_in = tensor('float32', this.gradSum ?? new Float32Array(N), [N])
+      this.addTensorFeeds(feeds, 'g_in', this.gradSum ?? zeroTensors(this.layout))
       const out = await (await this.session('grad')).run(feeds)
-      this.gradSum = out.grad_out.data as Float32Array
+      this.gradSum = this.tensorOutputs(out, 'g_out')
       this.microBatches++
       return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data) }
     }
     if (!(lr >= 0) || !Number.isFinite(lr)) throw usageError(`learning rate must be a finite number ≥ 0, got ${lr}`)
-    feeds.m = tensor('float32', this.m, [N])
-    feeds.v = tensor('float32', this.v, [N])
+    this.addTensorFeeds(feeds, 'm', this.m)
+    this.addTensorFeeds(feeds, 'v', this.v)
     feeds.lr = tensor('float32', Float32Array.of(lr), [])
     feeds.step = tensor('float32', Float32Array.of(this.stepCount + 1), [])
     let kind: TrainGraphKind = 'step'
     if (this.gradSum) {
       kind = 'apply'
-      feeds.grad_in = tensor('float32', this.gradSum, [N])
+      this.addTensorFeeds(feeds, 'g_in', this.gradSum)
       feeds.grad_scale = tensor('float32', Float32Array.of(1 / (this.microBatches + 1)), [])
     }
     const out = await (await this.session(kind)).run(feeds)
-    this.params = out.params_out.data as Float32Array
-    this.m = out.m_out.data as Float32Array
-    this.v = out.v_out.data as Float32Array
+    this.params = this.tensorOutputs(out, 'p_out')
+    this.m = this.tensorOutputs(out, 'm_out')
+    this.v = this.tensorOutputs(out, 'v_out')
     this.stepCount++
     this.gradSum = undefined
     this.microBatches = 0
@@ -138,8 +137,8 @@ export class TrainSession {
   /**
    * K optimisation steps in one onnxruntime run (K = lrs.length): `inputIds`/`targets` hold the K
    * batches back to back ([K, B, T]). Same results as K calls of `step`, but the parameter and
-   * moment buffers cross between onnxruntime and JS once instead of K times (~45 ms per 50 MB
-   * buffer measured here; on a GPU it saves K−1 host round trips of the whole state).
+   * moment buffers cross between onnxruntime and JS once instead of K times (fresh output buffers
+   * each run; on a GPU it saves K−1 host round trips of the whole state).
    */
   async stepMany(inputIds: Int32Array, targets: Int32Array, lrs: readonly number[]): Promise<StepResult[]> {
     const { batchSize: B, seqLen: T } = this.opts
@@ -151,19 +150,19 @@ export class TrainSession {
     }
     for (const lr of lrs) if (!(lr >= 0) || !Number.isFinite(lr)) throw usageError(`learning rate must be a finite number ≥ 0, got ${lr}`)
     this.checkIds(inputIds, targets)
-    const N = this.layout.total
-    const out = await (await this.session('multi')).run({
-      params: tensor('float32', this.flatParams(), [N]),
-      m: tensor('float32', this.m, [N]),
-      v: tensor('float32', this.v, [N]),
+    const feeds: Feeds = {
       input_ids: tensor('int32', inputIds, [K, B, T]),
       targets: tensor('int32', targets, [K, B, T]),
       lr: tensor('float32', Float32Array.from(lrs), [K]),
       step: tensor('float32', Float32Array.of(this.stepCount + 1), []),
-    })
-    this.params = out.params_out.data as Float32Array
-    this.m = out.m_out.data as Float32Array
-    this.v = out.v_out.data as Float32Array
+    }
+    this.addTensorFeeds(feeds, 'p', this.currentParams())
+    this.addTensorFeeds(feeds, 'm', this.m)
+    this.addTensorFeeds(feeds, 'v', this.v)
+    const out = await (await this.session('multi')).run(feeds)
+    this.params = this.tensorOutputs(out, 'p_out')
+    this.m = this.tensorOutputs(out, 'm_out')
+    this.v = this.tensorOutputs(out, 'v_out')
     this.stepCount += K
     const losses = out.loss.data as Float32Array
     const norms = out.grad_norm.data as Float32Array
@@ -173,9 +172,9 @@ export class TrainSession {
   /** Loss and per-tensor gradients of a batch, without updating (diagnostics and tests). */
   async gradients(inputIds: Int32Array, targets: Int32Array): Promise<{ loss: number; gradNorm: number; grads: Map<string, Float32Array> }> {
     const feeds = this.batchFeeds(inputIds, targets)
-    feeds.grad_in = tensor('float32', new Float32Array(this.layout.total), [this.layout.total])
+    this.addTensorFeeds(feeds, 'g_in', zeroTensors(this.layout))
     const out = await (await this.session('grad')).run(feeds)
-    return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data), grads: unpackFlat(this.layout, out.grad_out.data as Float32Array) }
+    return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data), grads: new Map(this.layout.specs.map((s) => [s.name, out[tensorName('g_out', s)].data as Float32Array])) }
   }
 
   async evalLoss(inputIds: Int32Array, targets: Int32Array): Promise<number> {
@@ -188,9 +187,17 @@ export class TrainSession {
     this.sessions.clear()
   }
 
-  private flatParams(): Float32Array {
-    this.params ??= packFlat(this.layout, initLlamaParams(this.opts.config, this.opts.seed ?? 0), 'weights')
+  private currentParams(): Float32Array[] {
+    this.params ??= packTensors(this.layout, initLlamaParams(this.opts.config, this.opts.seed ?? 0), 'weights')
     return this.params
+  }
+
+  private addTensorFeeds(feeds: Feeds, role: string, data: readonly Float32Array[]): void {
+    this.layout.specs.forEach((s, i) => { feeds[tensorName(role, s)] = tensor('float32', data[i], s.shape) })
+  }
+
+  private tensorOutputs(out: Record<string, { data: unknown }>, role: string): Float32Array[] {
+    return this.layout.specs.map((s) => out[tensorName(role, s)].data as Float32Array)
   }
 
   private batchFeeds(inputIds: Int32Array, targets: Int32Array): Feeds {
@@ -199,12 +206,12 @@ export class TrainSession {
       throw usageError(`batch must be ${B}×${T} = ${B * T} tokens, got ${inputIds.length} ids and ${targets.length} targets`)
     }
     this.checkIds(inputIds, targets)
-    const N = this.layout.total
-    return {
-      params: tensor('float32', this.flatParams(), [N]),
+    const feeds: Feeds = {
       input_ids: tensor('int32', inputIds, [B, T]),
       targets: tensor('int32', targets, [B, T]),
     }
+    this.addTensorFeeds(feeds, 'p', this.currentParams())
+    return feeds
   }
 
   private checkIds(inputIds: Int32Array, targets: Int32Array): void {

@@ -1,5 +1,5 @@
 /**
- * The flat AdamW + clipping graph over several steps against a float64 JavaScript transcription
+ * The per-tensor AdamW + clipping graph over several steps against a float64 JavaScript transcription
  * of torch 1.13's `clip_grad_norm_` and `_single_tensor_adamw` (bias corrections for t = 1, 2, 3,
  * a changing learning rate, decay only where the mask is 1).
  */
@@ -8,7 +8,7 @@ import { ModelSession, tensor } from '../../../src/core/runtime/ort.js'
 import { Tape } from '../../../src/kernels/autodiff/tape.js'
 import { Graph } from '../../../src/kernels/onnx/index.js'
 import { adamw, gradNorm, type AdamWConfig } from '../../../src/kernels/train/adamw.js'
-import { decayMask, flatLayout } from '../../../src/kernels/train/flat.js'
+import { flatLayout } from '../../../src/kernels/train/flat.js'
 import { randn } from '../ops/gradcheck.js'
 
 // two "tensors": a 3×4 matrix (decayed) and a 5-vector (not decayed)
@@ -18,12 +18,26 @@ const N = layout.total
 async function adamwSession(cfg: AdamWConfig): Promise<ModelSession> {
   const g = new Graph({ opset: 17 })
   const t = new Tape(g)
-  const [params, grad, m, v] = ['params', 'grad', 'm', 'v'].map((n) => g.input(n, 'float32', [N]))
   const [lr, step] = ['lr', 'step'].map((n) => g.input(n, 'float32', []))
-  const norm = gradNorm(t, grad)
-  adamw(t, cfg, { params, grad, m, v, lr, step, norm, decayMask: decayMask(t, layout) }, { params: 'p_out', m: 'm_out', v: 'v_out' })
-  for (const o of ['p_out', 'm_out', 'v_out']) g.output(o, 'float32', [N])
+  const roles = ['params', 'grad', 'm', 'v'] as const
+  const inputs = layout.specs.map((s) => Object.fromEntries(roles.map((r) => [r, g.input(`${r}.${s.name}`, 'float32', s.shape)])) as Record<(typeof roles)[number], string>)
+  const grads = inputs.map((x) => x.grad)
+  adamw(t, cfg, layout.specs.map((s, i) => ({
+    param: inputs[i].params, grad: inputs[i].grad, m: inputs[i].m, v: inputs[i].v, decay: s.shape.length >= 2,
+    out: { param: `p_out.${s.name}`, m: `m_out.${s.name}`, v: `v_out.${s.name}` },
+  })), lr, step, gradNorm(t, grads))
+  for (const s of layout.specs) for (const o of ['p_out', 'm_out', 'v_out']) g.output(`${o}.${s.name}`, 'float32', s.shape)
   return ModelSession.create(g.toBytes().model, { threads: 1 })
+}
+
+/** flat [N] ↔ one feed/output per tensor of `layout` */
+function feedsOf(role: string, flat: Float32Array): Record<string, ReturnType<typeof tensor>> {
+  return Object.fromEntries(layout.specs.map((s, i) => [`${role}.${s.name}`, tensor('float32', flat.slice(layout.offsets[i], layout.offsets[i] + layout.sizes[i]), s.shape)]))
+}
+function flatOf(out: Record<string, { data: unknown }>, role: string): Float32Array {
+  const flat = new Float32Array(N)
+  layout.specs.forEach((s, i) => flat.set(out[`${role}.${s.name}`].data as Float32Array, layout.offsets[i]))
+  return flat
 }
 
 /** torch: clip_grad_norm_ then AdamW (decoupled decay first), float64 */
@@ -58,12 +72,12 @@ describe.each([
       const lr = 0.01 * t
       torchStep(cfg, p64, Float64Array.from(g), m64, v64, Math.fround(lr), t)
       const out = await s.run({
-        params: tensor('float32', p, [N]), grad: tensor('float32', g, [N]), m: tensor('float32', m, [N]), v: tensor('float32', v, [N]),
+        ...feedsOf('params', p), ...feedsOf('grad', g), ...feedsOf('m', m), ...feedsOf('v', v),
         lr: tensor('float32', Float32Array.of(lr), []), step: tensor('float32', Float32Array.of(t), []),
       })
-      p = out.p_out.data as Float32Array
-      m = out.m_out.data as Float32Array
-      v = out.v_out.data as Float32Array
+      p = flatOf(out, 'p_out')
+      m = flatOf(out, 'm_out')
+      v = flatOf(out, 'v_out')
       for (let i = 0; i < N; i++) {
         expect(Math.abs(p[i] - p64[i]), `param ${i} at step ${t}`).toBeLessThan(1e-6)
         expect(Math.abs(m[i] - m64[i]), `m ${i} at step ${t}`).toBeLessThan(1e-6)
