@@ -33,7 +33,13 @@ function convertTokenizer(path: string): { json: Record<string, unknown>; vocabS
   const name = basename(path).toLowerCase()
   if (name.endsWith('.model')) {
     const sp = loadSentencePieceModel(path)
-    return { json: sentencePieceToHfTokenizerJson(sp, { addBos: true }), vocabSize: sp.vocabSize }
+    try {
+      return { json: sentencePieceToHfTokenizerJson(sp, { addBos: true }), vocabSize: sp.vocabSize }
+    } catch (e) {
+      // the converter does not know the file: name it, so the one-line error says which one
+      if (e instanceof LlmError && e.where === undefined) throw new LlmError(e.message, { where: path, hint: e.hint, exitCode: e.exitCode, cause: e })
+      throw e
+    }
   }
   if (name.endsWith('.bin')) {
     const tok = loadLlama2cTokenizer(path)

@@ -6,7 +6,9 @@
  * context moves to the continuation, the continuation's ids are `encode(context + continuation)`
  * minus the first |encode(context)| ids. Unlike lm-eval's default for most models, every context
  * starts with the model's BOS (EOS when it has none), as the model saw in training; perplexity
- * windows start from the same token.
+ * windows start from the same token. A model with neither (a char-level model such as the bundled
+ * one, trained on raw text as nanoGPT does) sees contexts as they are, and perplexity then
+ * predicts each document from its second token on, as nanoGPT's validation loss does.
  */
 import { LlmError } from '../errors.js'
 import type { Model } from '../model/load.js'
@@ -24,14 +26,13 @@ export interface RunOptions extends InstanceOptions {
   onProgress?: (done: number, total: number) => void
 }
 
-export function prefixToken(model: Model): number {
-  const id = model.folder.bosTokenId ?? model.tokenizer.bosTokenId ?? model.eosTokenIds[0] ?? model.tokenizer.eosTokenId
-  if (id === undefined) throw new LlmError('the model has neither a BOS nor an EOS token to start contexts with', { where: model.folder.dir })
-  return id
+/** The token every context starts with: BOS, else EOS; undefined when the model has neither. */
+export function prefixToken(model: Model): number | undefined {
+  return model.folder.bosTokenId ?? model.tokenizer.bosTokenId ?? model.eosTokenIds[0] ?? model.tokenizer.eosTokenId
 }
 
 /** (context, continuation) text → ids, lm-eval's _encode_pair plus a leading BOS. */
-export function encodePair(model: Model, context: string, continuation: string, bos: number): LoglikelihoodRequest {
+export function encodePair(model: Model, context: string, continuation: string, bos: number | undefined): LoglikelihoodRequest {
   const spaces = context.length - context.trimEnd().length
   if (spaces > 0) {
     continuation = context.slice(context.length - spaces) + continuation
@@ -40,7 +41,7 @@ export function encodePair(model: Model, context: string, continuation: string, 
   const enc = (s: string): number[] => model.tokenizer.encode(s, { addSpecialTokens: false })
   const whole = enc(context + continuation)
   const ctx = enc(context)
-  return { context: [bos, ...ctx], continuation: whole.slice(ctx.length) }
+  return { context: bos === undefined ? ctx : [bos, ...ctx], continuation: whole.slice(ctx.length) }
 }
 
 export async function runTask(model: Model, task: TaskSpec, opts: RunOptions = {}): Promise<TaskResult> {
@@ -74,7 +75,8 @@ export async function runTask(model: Model, task: TaskSpec, opts: RunOptions = {
     })
   } else if (inst.type === 'perplexity') {
     const docs = inst.items.map((it) => ({ it, tokens: model.tokenizer.encode(it.text, { addSpecialTokens: false }) }))
-    const windows = docs.map((d) => rollingWindows(d.tokens, bos, maxLength))
+    // without a BOS/EOS the first token has nothing to be predicted from: it starts the context
+    const windows = docs.map((d) => bos === undefined ? rollingWindows(d.tokens.slice(1), d.tokens[0] ?? 0, maxLength) : rollingWindows(d.tokens, bos, maxLength))
     const res = await score(windows.flat())
     let w = 0
     docs.forEach((d, i) => {
@@ -82,7 +84,7 @@ export async function runTask(model: Model, task: TaskSpec, opts: RunOptions = {
       for (let k = 0; k < windows[i]!.length; k++) ll += res[w++]!.loglikelihood
       samples.push({
         doc_id: d.it.docId, where: d.it.where, arguments: windows[i]!.map((win) => [text(win.context), text(win.continuation)]),
-        loglikelihoods: [ll], tokens: d.tokens.length, words: d.it.text.split(/\s+/).length, bytes: Buffer.byteLength(d.it.text, 'utf8'),
+        loglikelihoods: [ll], tokens: windows[i]!.reduce((n, win) => n + win.continuation.length, 0), words: d.it.text.split(/\s+/).length, bytes: Buffer.byteLength(d.it.text, 'utf8'),
       })
     })
   } else {
@@ -101,5 +103,6 @@ export async function runTask(model: Model, task: TaskSpec, opts: RunOptions = {
 function checkContinuations(reqs: readonly LoglikelihoodRequest[], where: readonly string[]): void {
   reqs.forEach((r, i) => {
     if (r.continuation.length === 0) throw new LlmError('a continuation tokenizes to nothing', { where: where[i], hint: 'empty choice or target text?' })
+    if (r.context.length === 0) throw new LlmError('the context is empty and the model has no BOS or EOS token to start from', { where: where[i], hint: 'give every item some context text' })
   })
 }
