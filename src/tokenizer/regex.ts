@@ -1,43 +1,36 @@
 /**
  * Translate a pre-tokenizer split pattern written for Rust's `regex`/`fancy-regex` (tiktoken) or
- * Oniguruma (Hugging Face `Split` / `ByteLevel`) into a JavaScript RegExp that matches exactly the
- * same spans. The pattern is parsed into a small syntax tree and re-emitted; every construct whose
+ * Oniguruma (Hugging Face `Split`, `Replace`, `ByteLevel`: Ruby syntax) into a JavaScript RegExp
+ * source (flag `v`; also valid with `u` unless it nests classes) that matches exactly the same
+ * spans. The pattern is parsed into a small syntax tree and re-emitted; every construct whose
  * meaning differs between the engines is rewritten, anything we cannot translate faithfully is
  * refused with an error naming the construct and its offset (never silently approximated).
  *
- * Rules (Rust meaning → JS emitted), all applied inside and outside character classes:
- *  1. `\s` is Unicode White_Space in Rust and Oniguruma; JS `\s` also matches U+FEFF (BOM) and
- *     misses U+0085 (NEL). → `\p{White_Space}`; `\S` → `\P{White_Space}`. This is the bug that
- *     makes js-tiktoken / gpt-tokenizer split "a \uFEFFb" differently from tiktoken.
- *  2. `\d` is Unicode Nd in Rust (JS: ASCII only). → `\p{Nd}`, `\D` → `\P{Nd}`.
- *  3. `\w` is Unicode (Alphabetic, M, Nd, Pc, Join_Control) in Rust (JS: ASCII). → that class;
- *     `\W` → its complement (refused inside a bracket class: JS `u` mode cannot nest a complement).
- *  4. `.` excludes only `\n` in Rust (JS also excludes \r, U+2028, U+2029). → `[^\n]`; with the
- *     `s` flag → `[^]`.
- *  5. `(?i:...)` / `(?i)` scoped case-insensitivity (Node 20's V8 lacks regexp modifiers):
- *     every literal (and literal range) inside is expanded to its simple-case-folding class,
- *     the folding Rust uses and JS's `iu` flag uses — e.g. `s` → `[Ssſ]`, `k` → `[KkK]`. The
- *     classes are computed from the JS engine's own `iu` matching, not a hand-written table.
- *     Unicode properties under `(?i)` are refused (their folded closure is not expressible).
- *  6. Atomic groups `(?>X)` and possessive quantifiers `X*+ X++ X?+ X{n,m}+` (Oniguruma) have no
- *     JS syntax. → `(?=(X))\k` with a numbered back-reference: a lookahead is atomic in JS, and
- *     consuming exactly what it captured forbids backtracking into it. Other capture groups are
- *     emitted non-capturing (a split pattern only needs the whole match), so the numbers are ours.
- *  7. `\A` → `^`, `\z` / `\Z` → `$` (no `m` flag is ever emitted, so these are text anchors).
- *     `\b` / `\B` → lookarounds over the Unicode `\w` class of rule 3.
- *  8. Escapes: `\xHH \x{H…} \uHHHH \u{H…} \UHHHHHHHH \t \n \r \f \v \a \e \0` become `\u{…}`;
- *     an escaped punctuation character becomes that literal (JS `u` mode rejects most identity
- *     escapes). `\pL` → `\p{L}`; `\p{Greek}` (a script name, which Rust accepts bare) →
- *     `\p{Script=Greek}`.
- *  9. Unicode tables: the JS engine's (Node 20.20: Unicode 17) are used. Characters assigned in a
- *     newer Unicode version than the reference library's tables are classified differently there.
- * Dialects: 'rust' (default: tiktoken's fancy-regex) and 'oniguruma' (Hugging Face `Split`),
- * which differ in three places: Oniguruma's `^`/`$` are LINE anchors (→ `(?<![^\n])`,
- * `(?![^\n])`), its `\w` is L+M+Nd+Pc (no Join_Control, no Nl/Other_Alphabetic), and it has
- * `\Z` (end or before a final newline). Oniguruma's multi-character case folding (`(?i)ss`
- * matching ß) is not reproduced: split patterns only put short contractions under `(?i)`.
- * Refused: back-references, nested classes and class set operations (`[a&&b]`), POSIX classes,
- * flags other than i/s, verbose mode.
+ * Rules (source meaning → JS emitted), applied inside and outside character classes:
+ *  1. `\s` is Unicode White_Space (JS `\s` also has U+FEFF, lacks U+0085) → `\p{White_Space}`.
+ *  2. `\d` is Unicode Nd (JS: ASCII) → `\p{Nd}`; `\w` is Unicode → Alphabetic+M+Nd+Pc (+
+ *     Join_Control in Rust); `\W` → its complement (a nested class inside a class).
+ *  3. `.` excludes only `\n` → `[^\n]`; dotall (`s` in Rust, `m` in Oniguruma) → `[^]`.
+ *  4. Case-insensitive groups (V8 in Node 20 has no modifiers): every literal and range is
+ *     expanded to its simple-case-folding class computed from the JS engine's own `iu` matching
+ *     (`s` → `[Ssſ]`, `k` → `[KkK]`, `µ` → `[µΜμ]`). Unicode properties under `(?i)` are refused
+ *     (their folded closure is not expressible; Oniguruma's own is position-dependent).
+ *  5. Atomic groups `(?>X)` and possessive `X*+ X++ X?+` → `(?=(X))\k`: a lookahead is atomic
+ *     in JS, and consuming what it captured forbids backtracking into it. Other groups are
+ *     emitted non-capturing, so the numbers are ours. `X{n,m}+` is possessive in Rust but a
+ *     repetition of the repetition in Oniguruma (`\p{N}{1,3}+` matches "12345" whole).
+ *  6. `\A` → `^`, `\z` → `$` (no `m` flag is emitted); `\b` `\B` → lookarounds over rule 2's `\w`.
+ *  7. Escapes `\xHH \x{H…} \uHHHH \t \n \r \f \v \a \e \0` (Rust also `\u{…} \UHHHHHHHH`,
+ *     Oniguruma also octal `\0oo`, `[\b]`, `\h`/`\H` hex digits) → `\u{…}`; escaped punctuation
+ *     → the literal. `\pL` → `\p{L}`; a bare script name `\p{Greek}` → `\p{Script=Greek}`.
+ *  8. Unicode tables are the JS engine's (Node 20.20: Unicode 17); characters assigned after the
+ *     reference library's tables are classified differently there.
+ * Dialects: 'rust' (default: tiktoken's fancy-regex) and 'oniguruma' (Hugging Face), which also
+ * differ in: Oniguruma's `^`/`$` are LINE anchors (→ `(?<![^\n])`, `(?![^\n])`), it has `\Z`,
+ * `{,n}`, `(?#…)` comments, nested classes `[a[b]]` and intersections `[a-z&&[^aeiou]]`, and an
+ * isolated option swallows the alternatives after it (`ab(?i)c|d` is `ab(?i:c|d)`). Oniguruma's
+ * multi-character folding (`(?i)ß` matching "ss") is not reproduced. Refused: back-references,
+ * POSIX classes, class set operations in Rust, flag x, loose property names (`\p{alpha}`).
  */
 import { LlmError } from '../core/errors.js'
 
@@ -47,10 +40,12 @@ type Node =
   | { t: 'group'; kind: 'plain' | 'ahead' | 'nahead' | 'behind' | 'nbehind' | 'atomic'; body: Node }
   | { t: 'repeat'; body: Node; min: number; max: number; lazy: boolean; possessive: boolean }
   | { t: 'char'; cp: number; ci: boolean }
-  | { t: 'class'; negated: boolean; items: ClassItem[]; ci: boolean }
+  | ClassNode
   | { t: 'raw'; src: string } // already-JS atoms: properties, shorthand classes, anchors, dot
 
-type ClassItem = { t: 'range'; lo: number; hi: number } | { t: 'raw'; src: string }
+/** a bracket class: the intersection of its operands (one, unless Oniguruma's `&&` is used) */
+type ClassNode = { t: 'class'; negated: boolean; operands: ClassItem[][]; ci: boolean }
+type ClassItem = { t: 'range'; lo: number; hi: number } | { t: 'raw'; src: string } | { t: 'nested'; node: ClassNode }
 
 export type RegexDialect = 'rust' | 'oniguruma'
 
@@ -65,7 +60,11 @@ interface Flags { i: boolean; s: boolean }
 
 class Parser {
   pos = 0
-  constructor(readonly src: string, readonly where: string | undefined, readonly dialect: RegexDialect) {}
+  /** a `{…}` that is a repetition (else it is a literal '{'); Oniguruma also has `{,n}` */
+  readonly interval: RegExp
+  constructor(readonly src: string, readonly where: string | undefined, readonly dialect: RegexDialect) {
+    this.interval = dialect === 'rust' ? /^\{\d+(,\d*)?\}/ : /^\{(\d+(,\d*)?|,\d+)\}/
+  }
 
   fail(what: string, at = this.pos): never {
     throw new LlmError(`cannot translate split regex: ${what} at offset ${at} of /${this.src}/`, {
@@ -113,15 +112,17 @@ class Parser {
       if (this.eat('*')) { min = 0; max = INF }
       else if (this.eat('+')) { min = 1; max = INF }
       else if (this.eat('?')) { min = 0; max = 1 }
-      else if (this.peek() === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.pos))) {
-        const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos))!
+      else if (this.peek() === '{' && this.interval.test(this.src.slice(this.pos))) {
+        const m = /^\{(\d*)(,(\d*))?\}/.exec(this.src.slice(this.pos))!
         this.pos += m[0].length
         min = Number(m[1]); max = m[2] === undefined ? min : m[3] === '' ? INF : Number(m[3])
         if (max < min) this.fail('repetition {n,m} with m < n', start)
       } else return node
       if (node.t === 'raw' && /^[\^$]|^\(\?[=!]/.test(node.src)) this.fail('quantified assertion', start)
       const lazy = this.eat('?')
-      const possessive = !lazy && this.eat('+')
+      // Oniguruma (Ruby syntax): `X{n,m}+` repeats `X{n,m}`; the loop reads that '+' next
+      const braces = this.src[start] === '{'
+      const possessive = !lazy && !(braces && this.dialect === 'oniguruma') && this.eat('+')
       node = { t: 'repeat', body: node, min, max, lazy, possessive }
     }
   }
@@ -154,7 +155,12 @@ class Parser {
       else if (this.eat('<=')) kind = 'behind'
       else if (this.eat('<!')) kind = 'nbehind'
       else if (this.eat('>')) kind = 'atomic'
-      else if (this.eat('P<') || this.eat('<')) { // named capture: the name is irrelevant for splitting
+      else if (this.dialect === 'oniguruma' && this.eat('#')) { // comment
+        const end = this.src.indexOf(')', this.pos)
+        if (end < 0) this.fail('unterminated comment group', at)
+        this.pos = end + 1
+        return null
+      } else if ((this.dialect === 'rust' && this.eat('P<')) || this.eat('<')) { // named capture: the name is irrelevant for splitting
         const m = /^[A-Za-z_][A-Za-z0-9_]*>/.exec(this.src.slice(this.pos))
         if (!m) this.fail('bad group name', at)
         this.pos += m[0].length
@@ -165,13 +171,19 @@ class Parser {
         const next = { ...flags }
         for (const [letters, on] of [[m[1]!, true], [m[2] ?? '', false]] as const) {
           for (const f of letters) {
-            if (f === 'i' || f === 's') next[f] = on
-            else if (f === 'u' && on) { /* Unicode mode is always on */ }
+            if (f === 'i') next.i = on
+            else if (f === (this.dialect === 'rust' ? 's' : 'm')) next.s = on // dotall
+            else if (f === 'u' && on && this.dialect === 'rust') { /* Unicode mode is always on */ }
             else this.fail(`unsupported flag '${f}'`, at)
           }
         }
         this.pos += m[0].length
-        if (m[3] === ')') { Object.assign(flags, next); return null } // applies to the rest of the group
+        if (m[3] === ')') {
+          // Rust: applies to the rest of the group. Oniguruma: the rest of the group, later
+          // alternatives included, becomes one group (`ab(?i)c|d` is `ab(?i:c|d)`).
+          if (this.dialect === 'rust') { Object.assign(flags, next); return null }
+          return { t: 'group', kind: 'plain', body: this.parseAlt(next) }
+        }
         inner = next
       }
     }
@@ -189,7 +201,7 @@ class Parser {
     this.pos++
     const lit = (cp: number): Node | ClassItem => inClass ? { t: 'range', lo: cp, hi: cp } : { t: 'char', cp, ci: flags.i }
     const raw = (src: string): Node | ClassItem => ({ t: 'raw', src })
-    const noCi = (what: string): void => { if (flags.i) this.fail(`${what} inside a case-insensitive group`, at) }
+    const onig = this.dialect === 'oniguruma'
     const WORD_ = WORD[this.dialect]
     switch (c) {
       case 's': return raw('\\p{White_Space}')
@@ -197,14 +209,23 @@ class Parser {
       case 'd': return raw('\\p{Nd}')
       case 'D': return raw('\\P{Nd}')
       case 'w': return raw(inClass ? WORD_ : `[${WORD_}]`)
-      case 'W': if (inClass) this.fail('\\W inside a class'); return raw(`[^${WORD_}]`)
-      case 'p': case 'P': noCi('Unicode property'); return raw(this.property(c === 'P', at))
+      case 'W': return raw(`[^${WORD_}]`) // inside a class: a nested class (flag v)
+      case 'h': case 'H':
+        if (!onig) this.fail(`unsupported escape \\${c}`, at)
+        return raw(c === 'H' ? '[^0-9a-fA-F]' : inClass ? '0-9a-fA-F' : '[0-9a-fA-F]')
+      case 'p': case 'P': {
+        const prop = this.property(c === 'P', at)
+        // Oniguruma folds them inconsistently (`(?i)\p{Lu}` matches the c of "aAbBc", not of "xcz")
+        if (flags.i) this.fail('Unicode property inside a case-insensitive group', at)
+        return raw(prop)
+      }
       case 'A': if (inClass) this.fail('\\A inside a class', at); return raw('^')
       case 'z': if (inClass) this.fail('\\z inside a class', at); return raw('$')
       case 'Z':
         if (inClass || this.dialect === 'rust') this.fail('unsupported escape \\Z', at)
         return raw('(?=\\n?$)')
       case 'b': case 'B': {
+        if (inClass && c === 'b' && onig) return lit(8) // backspace, as in Oniguruma
         if (inClass) this.fail('\\b inside a class', at)
         const w = `[${WORD_}]`
         return raw(c === 'b' ? `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))` : `(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))`)
@@ -216,8 +237,15 @@ class Parser {
       case 'r': return lit(13)
       case 'a': return lit(7)
       case 'e': return lit(27)
-      case '0': return lit(0)
+      case '0': {
+        if (!onig) return lit(0)
+        const m = /^[0-7]{0,2}/.exec(this.src.slice(this.pos))! // Oniguruma: octal \0oo
+        this.pos += m[0].length
+        return lit(parseInt(`0${m[0]}`, 8))
+      }
       case 'x': case 'u': case 'U': {
+        // Oniguruma (Ruby syntax) has neither \U nor \u{…}
+        if (onig && (c === 'U' || (c === 'u' && this.peek() === '{'))) this.fail(`unsupported escape \\${c}`, at)
         const braced = /^\{([0-9a-fA-F]{1,8})\}/.exec(this.src.slice(this.pos))
         const width = c === 'x' ? 2 : c === 'u' ? 4 : 8
         const fixed = new RegExp(`^[0-9a-fA-F]{${width}}`).exec(this.src.slice(this.pos))
@@ -257,29 +285,42 @@ class Parser {
     return this.fail(`unknown Unicode property '${name}'`, at)
   }
 
-  parseClass(flags: Flags): Node {
+  parseClass(flags: Flags): ClassNode {
     const at = this.pos
     this.pos++ // [
     const negated = this.eat('^')
-    const items: ClassItem[] = []
+    let items: ClassItem[] = []
+    const operands = [items]
+    const onig = this.dialect === 'oniguruma'
     // a ']' right after '[' or '[^' is a literal, as in Rust and Oniguruma
     for (let first = true; first || this.peek() !== ']'; first = false) {
       if (this.pos >= this.src.length) this.fail("missing ']'", at)
-      if (this.peek() === '[') this.fail('nested class or POSIX class')
-      if (/^(&&|--|~~)/.test(this.src.slice(this.pos))) this.fail('class set operation')
+      if (this.src.startsWith('[:', this.pos)) this.fail('POSIX class')
+      if (this.peek() === '[') {
+        if (!onig) this.fail('nested class')
+        items.push({ t: 'nested', node: this.parseClass(flags) }) // a union member (flag v)
+        continue
+      }
+      if (onig && this.eat('&&')) { // intersection: the operands are emitted as nested classes
+        if (items.length === 0) this.fail('empty class intersection operand')
+        operands.push(items = [])
+        continue
+      }
+      if (!onig && /^(&&|--|~~)/.test(this.src.slice(this.pos))) this.fail('class set operation')
       const item = this.classAtom(flags)
       // `a-z` is a range; a '-' just before ']' is a literal
       if (item.t === 'range' && this.peek() === '-' && this.src[this.pos + 1] !== ']' && this.pos + 1 < this.src.length) {
         this.pos++
-        const hi = this.classAtom(flags)
-        if (hi.t !== 'range') this.fail('class range ending in a class escape')
+        const hi = this.peek() === '[' ? undefined : this.classAtom(flags)
+        if (hi?.t !== 'range') this.fail('class range ending in a class escape')
         if (hi.lo < item.lo) this.fail('reversed class range')
         item.hi = hi.lo
       }
       items.push(item)
     }
+    if (items.length === 0) this.fail('empty class intersection operand')
     this.pos++ // ]
-    return { t: 'class', negated, items, ci: flags.i }
+    return { t: 'class', negated, operands, ci: flags.i }
   }
 
   classAtom(flags: Flags): ClassItem {
@@ -300,13 +341,8 @@ function lit(cp: number): string {
 let allScalars: string | undefined
 const foldCache = new Map<number, number[]>()
 
-/**
- * Every code point that simple case folding makes equal to `cp` (itself included), found by
- * asking the JS engine's `iu` matcher over all Unicode scalar values once (~50 ms, then cached).
- */
-export function caseFoldClass(cp: number): number[] {
-  const hit = foldCache.get(cp)
-  if (hit) return hit
+/** every Unicode scalar value in order, as one string (built once) */
+function scalars(): string {
   if (allScalars === undefined) {
     const parts: string[] = []
     for (let c = 0; c < 0x110000; c += 4096) {
@@ -316,18 +352,35 @@ export function caseFoldClass(cp: number): number[] {
     }
     allScalars = parts.join('')
   }
+  return allScalars
+}
+
+/**
+ * Every code point that simple case folding makes equal to `cp` (itself included), found by
+ * asking the JS engine's `iu` matcher over all Unicode scalar values once (~50 ms, then cached).
+ */
+export function caseFoldClass(cp: number): number[] {
+  const hit = foldCache.get(cp)
+  if (hit) return hit
   const re = new RegExp(lit(cp), 'giu')
-  const out = [...allScalars.matchAll(re)].map((m) => m[0].codePointAt(0)!)
+  const out = [...scalars().matchAll(re)].map((m) => m[0].codePointAt(0)!)
   foldCache.set(cp, out)
   return out
 }
 
 const MAX_FOLD_RANGE = 4096 // expanding a wider case-insensitive range would bloat the class
 
+/** JS for a class node: one operand as is, an intersection as `[[A]&&[B]]` (flag v) */
+function emitClass(n: ClassNode): string {
+  const ops = n.operands.map((o) => emitClassItems(o, n.ci))
+  return `[${n.negated ? '^' : ''}${ops.length === 1 ? ops[0] : ops.map((o) => `[${o}]`).join('&&')}]`
+}
+
 function emitClassItems(items: ClassItem[], ci: boolean): string {
   let s = ''
   for (const it of items) {
     if (it.t === 'raw') { s += it.src; continue }
+    if (it.t === 'nested') { s += emitClass(it.node); continue }
     s += it.lo === it.hi ? lit(it.lo) : `${lit(it.lo)}-${lit(it.hi)}`
     if (!ci) continue
     if (it.hi - it.lo > MAX_FOLD_RANGE) throw new LlmError(`cannot translate split regex: case-insensitive range wider than ${MAX_FOLD_RANGE}`)
@@ -351,7 +404,7 @@ class Emitter {
         const fold = caseFoldClass(n.cp)
         return fold.length > 1 ? `[${fold.map(lit).join('')}]` : lit(n.cp)
       }
-      case 'class': return `[${n.negated ? '^' : ''}${emitClassItems(n.items, n.ci)}]`
+      case 'class': return emitClass(n)
       case 'group': {
         if (n.kind === 'atomic') return this.atomic(n.body)
         const open = { plain: '(?:', ahead: '(?=', nahead: '(?!', behind: '(?<=', nbehind: '(?<!' }[n.kind]
@@ -395,12 +448,28 @@ export function translateRegex(pattern: string, opts: TranslateOptions = {}): st
   return new Emitter().emit(tree)
 }
 
-/** Translate and compile with flags `gu` (global: for `lastIndex`-driven split loops). */
+const compiled = new Map<string, RegExp>()
+
+/**
+ * Translate and compile with flags `gv` (global: for `lastIndex`-driven split loops). Memoized
+ * per pattern and dialect; each call returns its own RegExp (its `lastIndex` is the caller's).
+ */
 export function compileSplitRegex(pattern: string, opts: TranslateOptions = {}): RegExp {
-  const src = translateRegex(pattern, opts)
-  try {
-    return new RegExp(src, 'gu')
-  } catch (err) {
-    throw new LlmError(`cannot compile translated split regex /${pattern}/: ${(err as Error).message}`, { where: opts.where, cause: err })
+  const key = `${opts.dialect ?? 'rust'}\0${pattern}`
+  let re = compiled.get(key)
+  if (re === undefined) {
+    const src = translateRegex(pattern, opts)
+    try {
+      re = new RegExp(src, 'gv')
+    } catch (err) {
+      throw new LlmError(`cannot compile translated split regex /${pattern}/: ${(err as Error).message}`, { where: opts.where, cause: err })
+    }
+    compiled.set(key, re)
   }
+  return new RegExp(re)
+}
+
+/** A global RegExp matching the literal string `s` (a `{"String": …}` pattern). */
+export function literalRegex(s: string): RegExp {
+  return new RegExp(s.replace(/[\\^$.*+?()[\]{}|/]/g, (m) => '\\' + m), 'gv')
 }

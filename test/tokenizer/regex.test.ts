@@ -115,7 +115,8 @@ describe('translateRegex', () => {
     const bad: Array<[string, RegExp]> = [
       ['(a)\\1', /unsupported escape \\1 at offset 3/],
       ['[a&&b]', /class set operation at offset 2/],
-      ['[[:alpha:]]', /nested class or POSIX class/],
+      ['[[:alpha:]]', /POSIX class at offset 1/],
+      ['[a[b]]', /nested class at offset 2/], // Rust accepts it; Oniguruma's is tested below
       ['(?x) a', /unsupported flag 'x'/],
       ['(?i:\\p{Lu})', /Unicode property inside a case-insensitive group/],
       ['\\p{NoSuchProperty}', /unknown Unicode property 'NoSuchProperty'/],
@@ -144,5 +145,52 @@ describe('translateRegex', () => {
 
   it('accepts script names bare, as Rust does, and single-letter properties', () => {
     expect(translateRegex('\\p{Greek}\\pL\\PN')).toBe('\\p{Script=Greek}\\p{L}\\P{N}')
+  })
+})
+
+/**
+ * Constructs where the former Hugging Face-only translator (hf/onig.ts) and this one disagreed,
+ * or that only one of them accepted: Oniguruma (via `tokenizers`) decides each.
+ */
+describe("the 'oniguruma' dialect where the two former translators differed", () => {
+  const onig = (p: string): RegExp => compileSplitRegex(p, { dialect: 'oniguruma' })
+
+  it('reads X{n,m}+ as a repetition of X{n,m} (Ruby syntax), where Rust makes it possessive', async () => {
+    expect(await onigSpans('\\p{N}{1,3}+', '12345')).toEqual([[0, 5]])
+    expect(ourSpans(onig('\\p{N}{1,3}+'), '12345')).toEqual([[0, 5]])
+    expect(ourSpans(compileSplitRegex('\\p{N}{1,3}+'), '12345')).toEqual([[0, 3], [3, 5]]) // Rust: possessive
+    expect(ourSpans(compileSplitRegex('a{1,2}+b'), 'aab')).toEqual([[0, 3]])
+    expect(ourSpans(compileSplitRegex('a{1,2}+ab'), 'aab')).toEqual([[0, 3]]) // possessive: never gives an 'a' back
+  })
+
+  const CASES: Array<[string, string, string[]]> = [
+    ['{n}+ {n,}+ {n,m}+? and {,n}', '\\p{N}{2}+|x{2,}+|y{1,3}+?|q{,2}z', ['12345 xxxxx yyyy qqqz qz z']],
+    ['possessive *+ ++ ?+ beside {n,m}+', '\\p{N}{1,3}+|[a-z]++|\\s?+\\S', ['12345abc  d 1234567']],
+    ['nested classes, negated ones, \\W and \\S inside a class', '[a[bc]]+|[^a[^b]]+|[\\W\\d]+|[\\S&&[^x]]+', ['abcd ab!!cd 12 xyz']],
+    ['class intersection', '[a-z&&[^aeiou]]+|[\\p{L}&&\\p{Lu}]', ['abcde ÀÉé']],
+    ['\\b and \\B are Unicode word boundaries', '\\bx|\\Bé', ['éx x xé é']],
+    ['\\w has Alphabetic (Nl, So letters like Ⓐ, combining marks), not ZWJ', '\\w+', ['Ⅻ\u200d Ⓐb ab ᪿ\u0301']],
+    ['an isolated (?i) swallows the later alternatives', 'ab(?i)c|def|x', ['abC abdef ABDEF def DEF x X']],
+    ['nested isolated options', 'a(?i)b|c(?-i)d|e', ['aB aC acd acD aE e']],
+    ['(?i) folds \\x escapes and µ (µ Μ μ)', '(?i)\\x41|(?i:µ)|(?i:[\\x42])', ['aAbBμΜµc1']],
+    ['(?i) with negated classes', '(?i:[^a-c])+', ['aAbB1 xCz']],
+    ['(?i) ranges', '(?i)[a-c]+|(?i:[x-z])', ['ABCd XyZ']],
+    ['(?m) is dotall, (?#…) a comment', '(?m:a.)|b(?#c)d', ['a\nb a b bd bcd']],
+    ['\\h \\H, octal \\0oo, [\\b] backspace, \\a \\e', '\\h+|[\\H]|\\012|\\0|[\\b]|\\a|\\e', ['0fG\nb\0\b\u0007\u001b']],
+  ]
+  it.each(CASES)('matches Oniguruma span for span: %s', async (_name, pattern, texts) => {
+    const re = onig(pattern)
+    for (const text of texts) expect(ourSpans(re, text), JSON.stringify(text)).toEqual(await onigSpans(pattern, text))
+  })
+
+  it('refuses what Oniguruma itself rejects', async () => {
+    for (const pattern of ['(?s).', '(?P<n>a)', '\\u{263a}']) {
+      expect(() => onig(pattern), pattern).toThrow(LlmError)
+      await expect(onigSpans(pattern, 'a'), pattern).rejects.toThrow(/Oniguruma/)
+    }
+    // accepted by Oniguruma, but folded inconsistently there: the c of "aAbBc" matches, not that of "xcz"
+    expect(await onigSpans('(?i)\\p{Lu}', 'aAbBc')).toHaveLength(5)
+    expect(await onigSpans('(?i)\\p{Lu}', 'xcz')).toHaveLength(1)
+    expect(() => onig('(?i)\\p{Lu}')).toThrow(/Unicode property inside a case-insensitive group/)
   })
 })

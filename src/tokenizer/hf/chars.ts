@@ -25,9 +25,6 @@ export const CHAR_TO_BYTE: Int16Array = (() => {
   return t
 })()
 
-/** Unicode White_Space, as a regex character-class body (Rust `char::is_whitespace`, Onig `\s`). */
-export const WHITE_SPACE_CLASS = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
-
 /** Rust's `char::is_whitespace` (Unicode White_Space; unlike JS `\s`, U+FEFF is not whitespace). */
 export function isWhiteSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d)

@@ -1,6 +1,6 @@
 import { isWhiteSpace } from './chars.js'
 import { type Ctx, type Json, arr, asObject, bool, fail, str, unsupported } from './json.js'
-import { compileOnig, literalRegExp } from './onig.js'
+import { compileSplitRegex, literalRegex } from '../regex.js'
 import { PrecompiledCharsmap } from './precompiled.js'
 
 /**
@@ -65,10 +65,10 @@ export function buildNormalizer(ctx: Ctx, cfg: unknown): Normalizer | undefined 
 /** `{"String": "x"}` or `{"Regex": "..."}`, as in Replace and Split */
 export function replacePattern(ctx: Ctx, o: Json): { re: RegExp; literal?: string } {
   const p = asObject(ctx, o.pattern, `${String(o.type)}.pattern`)
-  if (typeof p.String === 'string') return { re: literalRegExp(p.String), literal: p.String }
+  if (typeof p.String === 'string') return { re: literalRegex(p.String), literal: p.String }
   if (typeof p.Regex === 'string') {
     try {
-      return { re: compileOnig(p.Regex) }
+      return { re: compileSplitRegex(p.Regex, { dialect: 'oniguruma', where: ctx.source }) }
     } catch (e) {
       fail(ctx, `${String(o.type)}: cannot translate regex ${JSON.stringify(p.Regex)}: ${(e as Error).message}`)
     }

@@ -2,7 +2,6 @@ import { isWhiteSpace, toByteLevel } from './chars.js'
 import { type Ctx, type Json, arr, asObject, bool, fail, str, unsupported } from './json.js'
 import { replacePattern } from './normalizers.js'
 import { compileSplitRegex } from '../regex.js'
-import { compileOnig } from './onig.js'
 
 /**
  * tokenizer.json `pre_tokenizer`s. Each splits a string into pieces (empty pieces dropped, as
@@ -141,7 +140,7 @@ class ByteLevelPre implements PreTokenizer {
   private readonly re: RegExp
   /** `mapBytes` false: the caller maps pieces to byte-level chars itself (so it can cache raw pieces) */
   constructor(private readonly addPrefixSpace: boolean, private readonly useRegex: boolean, public mapBytes: boolean) {
-    this.re = compileOnig(GPT2_PATTERN)
+    this.re = compileSplitRegex(GPT2_PATTERN, { dialect: 'oniguruma' })
   }
   split(s: string, _atStart: boolean, out: string[]): boolean {
     if (this.addPrefixSpace && s.charCodeAt(0) !== 0x20) s = ' ' + s

@@ -82,7 +82,7 @@ export class TiktokenEncoding implements Tokenizer {
       }
     }
     this.regex = compileSplitRegex(spec.pattern, { where: spec.name })
-    this.sticky = new RegExp(this.regex.source, 'uy')
+    this.sticky = new RegExp(this.regex.source, 'vy')
     const family = patternFamily(spec.pattern)
     this.scan = family && asciiScanner(family)
     const specials = new Map<string, number>()
