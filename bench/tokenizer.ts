@@ -34,6 +34,7 @@ const reps = Number(arg('reps', '5'))
 const libFilter = arg('libs', 'ours,gpt-tokenizer,tiktoken,js-tiktoken').split(',')
 const encodings = arg('encodings', 'cl100k_base,o200k_base').split(',') as Array<'cl100k_base' | 'o200k_base'>
 
+/** mulberry32: the same generator as test/helpers.ts `seededRandom` (copied: the bench build excludes test/) */
 function rng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0

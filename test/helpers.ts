@@ -30,3 +30,16 @@ export function runCli(args: string[], opts: { input?: string | Buffer; env?: Re
   })
   return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }
 }
+
+/**
+ * A seeded PRNG (mulberry32) for tests, so a randomized failure reproduces: uniform in [0, 1).
+ * bench/tokenizer.ts keeps its own copy (the bench build does not include test/).
+ */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

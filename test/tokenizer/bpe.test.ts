@@ -8,15 +8,7 @@ import { get_encoding } from 'tiktoken'
 import { describe, expect, it } from 'vitest'
 import { BpeMerger, ByteRanker, ByteTokenTable, NO_RANK, PairMergeTable, PairRanker, SpanCache, encodeBytes, utf8Encode } from '../../src/tokenizer/bpe.js'
 import { loadTiktokenEncoding } from '../../src/tokenizer/tiktoken/index.js'
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../helpers.js'
 
 /** naive pair-rank BPE: O(n²) per merge, obviously right */
 function naivePairs(ids: number[], rank: (l: number, r: number) => number, merged: (rank: number) => number): number[] {
@@ -52,7 +44,7 @@ function naiveBytes(bytes: number[], ranks: Map<string, number>): number[] {
 
 describe('BpeMerger with PairRanker (Hugging Face merges)', () => {
   it('matches the naive reference on random merge tables and inputs, short and long', () => {
-    const next = rng(11)
+    const next = seededRandom(11)
     for (let trial = 0; trial < 40; trial++) {
       const alphabet = 2 + Math.floor(next() * 5)
       const table = new PairMergeTable()
@@ -104,7 +96,7 @@ describe('encodeBytes with ByteRanker (tiktoken ranks)', () => {
     const ranks = new Map(entries.map(([b, id]) => [Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''), id]))
     const ranker = new ByteRanker(table)
     const merger = new BpeMerger()
-    const next = rng(5)
+    const next = seededRandom(5)
     for (let t = 0; t < 400; t++) {
       const n = 1 + Math.floor(next() * (t % 4 === 0 ? 400 : 40))
       const bytes = Array.from({ length: n }, () => 'abc'.charCodeAt(Math.floor(next() * 3)))
@@ -122,7 +114,7 @@ describe('encodeBytes with ByteRanker (tiktoken ranks)', () => {
   it('matches tiktoken on very long single pieces (heap path)', () => {
     const ref = get_encoding('cl100k_base')
     const ours = loadTiktokenEncoding('cl100k_base')
-    const next = rng(3)
+    const next = seededRandom(3)
     const long = [
       ' '.repeat(20_000) + 'x',
       Array.from({ length: 5000 }, () => 'abcdefghij'[Math.floor(next() * 10)]).join(''),

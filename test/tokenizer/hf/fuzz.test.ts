@@ -7,20 +7,10 @@ import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { BYTE_TO_CHAR } from '../../../src/tokenizer/hf/chars.js'
 import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { type Json, readJson } from '../../fixtures/tokenizer/hf/configs.js'
-import { hasShared, shared } from '../../helpers.js'
+import { hasShared, seededRandom, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
 const LLAMA = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
-
-/** mulberry32: a tiny seeded PRNG so failures reproduce */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** code point ranges weighted toward what breaks tokenizers: spaces, marks, astral, digits */
 const RANGES: [number, number][] = [
@@ -43,7 +33,7 @@ function randomString(next: () => number): string {
 }
 
 describe.skipIf(!hasShared)('HfTokenizer fuzz (seeded)', () => {
-  const strings = Array.from({ length: 400 }, ((next) => () => randomString(next))(rng(20261126)))
+  const strings = Array.from({ length: 400 }, ((next) => () => randomString(next))(seededRandom(20261126)))
 
   it.each([GPT2, LLAMA])('encode parity with tokenizers on random strings: %s', async (file) => {
     const ours = loadHfTokenizer(file)

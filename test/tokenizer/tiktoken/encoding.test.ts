@@ -8,7 +8,7 @@ import { get_encoding, type Tiktoken } from 'tiktoken'
 import { describe, expect, it } from 'vitest'
 import { TIKTOKEN_ENCODINGS, loadTiktokenEncoding } from '../../../src/tokenizer/tiktoken/index.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
-import { hasShared, shared } from '../../helpers.js'
+import { hasShared, seededRandom, shared } from '../../helpers.js'
 
 const refs = new Map<string, Tiktoken>()
 const ref = (name: string): Tiktoken => {
@@ -20,16 +20,6 @@ const ref = (name: string): Tiktoken => {
 /** tiktoken with nothing allowed and nothing disallowed: special text is ordinary text */
 const refOrdinary = (name: string, s: string): number[] => Array.from(ref(name).encode(s, [], []))
 const refText = (name: string, ids: number[]): string => new TextDecoder('utf-8', { ignoreBOM: true }).decode(ref(name).decode(Uint32Array.from(ids)))
-
-/** seeded PRNG (mulberry32) so a failure reproduces */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const ALPHABETS = [
   'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '0123456789', "'''sStTdDmMlLvVeErRſK",
@@ -64,7 +54,7 @@ describe.each(TIKTOKEN_ENCODINGS)('%s', (name) => {
   })
 
   it('matches tiktoken on 2,000 seeded random strings and round-trips them', () => {
-    const next = rng(1234 + name.length)
+    const next = seededRandom(1234 + name.length)
     for (let i = 0; i < 2000; i++) {
       const s = randomString(next)
       const ids = ours.encode(s)
@@ -112,7 +102,7 @@ describe.each(TIKTOKEN_ENCODINGS)('%s', (name) => {
   })
 
   it('exposes token bytes, spellings and the vocabulary size as tiktoken does', () => {
-    const next = rng(99)
+    const next = seededRandom(99)
     const r = ref(name)
     for (let i = 0; i < 500; i++) {
       const id = Math.floor(next() * ours.vocabSize)
@@ -145,7 +135,7 @@ describe.each(TIKTOKEN_ENCODINGS)('%s', (name) => {
 it('decodes invalid UTF-8 (ids cut mid-character) like tiktoken + TextDecoder', () => {
   const ours = loadTiktokenEncoding('cl100k_base')
   const ids = ours.encode('日本語 🤷‍♂️ é')
-  const next = rng(7)
+  const next = seededRandom(7)
   for (let i = 0; i < 300; i++) {
     const pick = Array.from({ length: 1 + Math.floor(next() * 6) }, () => ids[Math.floor(next() * ids.length)]!)
     expect(ours.decode(pick)).toBe(refText('cl100k_base', pick))

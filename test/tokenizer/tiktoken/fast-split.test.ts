@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest'
 import { compileSplitRegex } from '../../../src/tokenizer/regex.js'
 import { asciiScanner, patternFamily } from '../../../src/tokenizer/tiktoken/fast-split.js'
 import { loadTiktokenEncoding } from '../../../src/tokenizer/tiktoken/index.js'
+import { seededRandom } from '../../helpers.js'
 
 /** the table covers code points below U+0300: Latin letters of every case class, Lm/Lo letters
  * (ª ʰ ƻ, deferred by o200k), No digits (² ¼), NEL and NBSP, symbols, soft hyphen */
@@ -18,15 +19,6 @@ const TABLE = [...'éÉßµǅǈªºʰˆƻǀ²³¼½×÷«»¡¿\u00ad\u0085\u00a
 /** beyond the table: must defer to the regex */
 const BEYOND = ['ſ', 'K', '٣', '\u0301', 'Ⅻ', '日', '\u2028', '\u3000', '😀']
 const ASCII = [..."''''sStTrReEvVmMlLdDxXaA  \t\r\n\n//..,-!09900"]
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomText(next: () => number): string {
   const n = 1 + Math.floor(next() * 24)
@@ -52,7 +44,7 @@ describe.each(['r50k_base', 'cl100k_base', 'o200k_base'] as const)('%s', (name) 
   })
 
   it('cuts 30,000 random Latin-heavy strings exactly where the regex does', () => {
-    const next = rng(2024)
+    const next = seededRandom(2024)
     for (let i = 0; i < 30_000; i++) {
       const s = randomText(next)
       const want = [...s.matchAll(regex)].map((m) => m[0])
@@ -71,7 +63,7 @@ describe.each(['r50k_base', 'cl100k_base', 'o200k_base'] as const)('%s', (name) 
 
   it('gives tiktoken\'s ids on 3,000 of them joined in runs', () => {
     const ref = get_encoding(name)
-    const next = rng(7)
+    const next = seededRandom(7)
     for (let i = 0; i < 3000; i++) {
       const s = randomText(next) + randomText(next)
       const got = enc.encode(s)
