@@ -3,11 +3,9 @@ import { BaseCommand } from '../cli/base-command.js'
 import { createProgress, type Progress } from '../cli/progress.js'
 import { writeFileAtomic } from '../core/atomic.js'
 import { EXIT, usageError } from '../core/errors.js'
-import { Model } from '../core/model/index.js'
-import { parseDevice } from '../core/runtime/ort.js'
-import {
-  BUILTIN_TASKS, buildResults, checkGates, compareResults, comparisonTable, parseGate, readResults, resolveTask, runTask, sampleLines, summaryTable,
-} from '../core/eval/index.js'
+// Light imports only at the top (oclif loads every command's file to run any one of them): the
+// model, onnxruntime and the scorers load in run().
+import { BUILTIN_TASKS } from '../core/eval/tasks.js'
 
 export default class Eval extends BaseCommand {
   static override summary = 'Evaluate a model: perplexity, multiple choice, cloze and generation tasks, with CI gates.'
@@ -57,6 +55,9 @@ export default class Eval extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Eval)
     if (flags.compare) return this.compare(args.task, args.other, flags.json)
+    const { Model } = await import('../core/model/index.js')
+    const { parseDevice } = await import('../core/runtime/ort.js')
+    const { buildResults, checkGates, parseGate, resolveTask, runTask, sampleLines, summaryTable } = await import('../core/eval/index.js')
     if (!args.task) throw usageError('missing TASK', { where: 'TASK', hint: `a built-in task (${Object.keys(BUILTIN_TASKS).join(', ')}), a task file or a data file` })
     if (args.other) throw usageError(`unexpected argument '${args.other}'`, { where: 'TASK', hint: 'one task per run (two files only with --compare)' })
     const device = parseDevice(flags.device)
@@ -93,8 +94,9 @@ export default class Eval extends BaseCommand {
     }
   }
 
-  private compare(a: string | undefined, b: string | undefined, json: boolean): void {
+  private async compare(a: string | undefined, b: string | undefined, json: boolean): Promise<void> {
     if (!a || !b) throw usageError('--compare needs two results files', { where: '--compare', hint: 'llm eval --compare A.json B.json' })
+    const { compareResults, comparisonTable, readResults } = await import('../core/eval/index.js')
     const rows = compareResults(readResults(a), readResults(b), a, b)
     if (json) this.outJson({ a, b, comparisons: rows })
     else this.out(comparisonTable(rows))

@@ -9,8 +9,8 @@ import { loadLlama2cTokenizer } from '../../tokenizer/llama2c/index.js'
 import { readLlama2cCheckpoint } from './llama2c.js'
 import { writeHfLlamaFolder, checkOutputDir, type WrittenFolder } from './hf-folder.js'
 
-export const CONVERT_SOURCES = ['llama2c'] as const
-export type ConvertSource = (typeof CONVERT_SOURCES)[number]
+import { CONVERT_SOURCES, type ConvertSource } from './sources.js'
+export { CONVERT_SOURCES, type ConvertSource } from './sources.js'
 
 export interface ConvertOptions {
   from: ConvertSource
