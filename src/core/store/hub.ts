@@ -1,4 +1,4 @@
-import { LlmError } from '../errors.js'
+import { LlmError, usageError } from '../errors.js'
 
 /**
  * The small part of the Hugging Face hub HTTP API that `llm models pull` needs.
@@ -21,6 +21,9 @@ export interface HubOptions {
 
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
   const endpoint = (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '')
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    throw usageError(`not an http(s) URL: '${env.HF_ENDPOINT}'`, { where: 'HF_ENDPOINT', hint: 'e.g. HF_ENDPOINT=https://huggingface.co, or unset it' })
+  }
   const token = env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined
   return { endpoint, token }
 }
