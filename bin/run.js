@@ -5,11 +5,14 @@ import { flush, handle, run } from '@oclif/core'
 
 // oclif's execute(), except that an unknown command gets the one-line error every command's
 // errors have (docs/conventions.md) instead of oclif's " ›   Error: command x not found".
+// `llm help [COMMAND…]` as oclif CLIs with plugin-help have it: the same as `llm [COMMAND…] --help`
+const argv = process.argv.slice(2)
+const args = argv[0] === 'help' ? [...argv.slice(1), '--help'] : argv
 try {
-  await run(process.argv.slice(2), import.meta.url)
+  await run(args, import.meta.url)
   await flush()
 } catch (error) {
-  const unknown = /^command (\S+) not found$/.exec(error?.message ?? '')
+  const unknown = /^command (\S+) not found\.?$/i.exec(error?.message ?? '')
   if (unknown) {
     const name = unknown[1].replace(/:/g, ' ')
     const what = name.startsWith('-') ? `unknown flag '${name}'` : `unknown command '${name}'`

@@ -53,6 +53,18 @@ describe('unknown commands', () => {
   })
 })
 
+describe('llm help', () => {
+  it('llm help COMMAND is llm COMMAND --help; an unknown one is the one-line error', () => {
+    const h = runCli(['help', 'models', 'pull'])
+    expect(h.code).toBe(0)
+    expect(h.stdout).toBe(runCli(['models', 'pull', '--help']).stdout)
+    expect(h.stdout).toMatch(/EXAMPLES/)
+    const u = runCli(['help', 'nosuch'])
+    expect(u.code).toBe(2)
+    expect(oneErrorLine(u.stderr)).toBe("llm: error: unknown command 'nosuch' (hint: see llm --help)")
+  })
+})
+
 describe('llm --help', () => {
   it('lists every command, and topics with their own summary', () => {
     const r = runCli(['--help'])
