@@ -38,7 +38,7 @@ export function createProgress(label: string, total: number, mode: ProgressMode 
       const now = Date.now()
       if (now - lastDraw < 80 && done < total) return
       lastDraw = now
-      const line = render(done, fields).slice(0, (stream.columns ?? 120) - 1)
+      const line = render(done, fields).slice(0, (stream.columns || 120) - 1) // 0 columns: a pty with no size set
       stream.write('\r' + line + ' '.repeat(Math.max(0, lastLen - line.length)))
       lastLen = line.length
     },
