@@ -1,5 +1,6 @@
 import { LlmError } from '../errors.js'
-import { BatchSampler, Rng } from '../data/batches.js'
+import { BatchSampler } from '../data/batches.js'
+import { Rng } from '../rng.js'
 import { saveCheckpoint, STATE_FORMAT, STATE_VERSION, type RunState } from './checkpoint.js'
 import type { Engine, TrainSessionLike } from './engine.js'
 import { generationConfig, llamaConfigToHf } from './hf-folder.js'

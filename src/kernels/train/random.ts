@@ -2,17 +2,12 @@
  * Seeded pseudo-random numbers for parameter initialisation and tests: deterministic across
  * platforms (32-bit integer arithmetic only), so `initLlamaParams(cfg, seed)` is reproducible.
  */
+import { Rng } from '../../core/rng.js'
 
-/** mulberry32: a small, well-mixed 32-bit generator; returns floats in [0, 1). */
+/** uniform floats in [0, 1) from mulberry32 seeded with `seed` as is */
 export function uniform(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = new Rng(seed)
+  return () => rng.next()
 }
 
 /** Standard normal samples (Box–Muller on the generator above). */

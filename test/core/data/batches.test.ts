@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import { BatchSampler, Rng } from '../../../src/core/data/batches.js'
+import { BatchSampler } from '../../../src/core/data/batches.js'
+import { Rng } from '../../../src/core/rng.js'
 
 const stream = Uint32Array.from({ length: 1000 }, (_, i) => i) // token i at position i: windows are readable
 
