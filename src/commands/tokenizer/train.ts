@@ -2,6 +2,10 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { createProgress, type Progress, type ProgressMode } from '../../cli/progress.js'
 import { usageError } from '../../core/errors.js'
+import { readPipedStdin } from '../../cli/stdin.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { trainTokenizer } from '../../tokenizer/train/index.js'
 
 export default class TokenizerTrain extends BaseCommand {
@@ -10,7 +14,7 @@ export default class TokenizerTrain extends BaseCommand {
     'Like Hugging Face BpeTrainer / minbpe RegexTokenizer: text is split with a pre-tokenizer regex (GPT-4\'s cl100k',
     'pattern by default), then the most frequent adjacent pair is merged until the vocabulary is full (ties: the',
     'smaller token ids). Ids 0-255 are the bytes, merged tokens follow, special tokens come last.',
-    'FILES are plain text (each file one document) or .jsonl (one {"text": ...} per line).',
+    'FILES are plain text (each file one document) or .jsonl (one {"text": ...} per line); without FILES, text piped on stdin is one document.',
     'The tokenizer.json loads unchanged in Hugging Face tokenizers and transformers.js.',
   ].join(' ')
 
@@ -18,6 +22,7 @@ export default class TokenizerTrain extends BaseCommand {
     '<%= config.bin %> tokenizer train input.txt --vocab-size 4096 --out tokenizer.json',
     '<%= config.bin %> tokenizer train docs.jsonl more.txt --vocab-size 32000 --special-tokens "<|endoftext|>,<|pad|>" --out tok/tokenizer.json',
     '<%= config.bin %> tokenizer train input.txt --vocab-size 1024 --pattern gpt2 --min-frequency 5 --out tokenizer.json --json',
+    'cat *.md | <%= config.bin %> tokenizer train --vocab-size 2048 --out tokenizer.json',
   ]
 
   static override strict = false
@@ -36,13 +41,23 @@ export default class TokenizerTrain extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(TokenizerTrain)
-    const files = argv as string[]
+    let files = argv as string[]
+    // no FILES: piped stdin is the corpus (one document), staged in a temp file for the file reader
+    let staged: string | undefined
+    if (files.length === 0) {
+      const text = await readPipedStdin()
+      if (text) {
+        staged = mkdtempSync(join(tmpdir(), 'llm-tokenizer-train-'))
+        writeFileSync(join(staged, 'stdin.txt'), text)
+        files = [join(staged, 'stdin.txt')]
+      }
+    }
     const specialTokens = flags['special-tokens'] === undefined ? [] : flags['special-tokens'].split(',')
     if (flags.out.endsWith('/')) throw usageError('--out must be a file path, not a folder', { where: '--out', hint: 'e.g. --out my-tokenizer/tokenizer.json' })
     const mode = flags.progress as ProgressMode
     let bar: Progress | undefined
     let phase = ''
-    const summary = trainTokenizer(files, {
+    const train = (): ReturnType<typeof trainTokenizer> => trainTokenizer(files, {
       vocabSize: flags['vocab-size'],
       minFrequency: flags['min-frequency'],
       specialTokens,
@@ -57,6 +72,12 @@ export default class TokenizerTrain extends BaseCommand {
         bar!.update(done)
       },
     })
+    let summary: ReturnType<typeof trainTokenizer>
+    try {
+      summary = train()
+    } finally {
+      if (staged) rmSync(staged, { recursive: true, force: true })
+    }
     bar?.finish()
     const result = {
       out: flags.out,

@@ -13,7 +13,7 @@ export interface CorpusFile {
 }
 
 export function describeCorpus(paths: readonly string[]): CorpusFile[] {
-  if (paths.length === 0) throw usageError('no training files given', { hint: 'llm tokenizer train FILE... --vocab-size N --out tokenizer.json' })
+  if (paths.length === 0) throw usageError('no training files given', { hint: 'llm tokenizer train FILE... --vocab-size N --out tokenizer.json, or pipe the text on stdin' })
   return paths.map((path) => {
     let size: number
     try {
