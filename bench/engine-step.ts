@@ -2,7 +2,8 @@
  * Micro-benchmark of one TrainSession.step (the whole step graph: forward, backward, clipping,
  * AdamW) at two sizes: nanoGPT's shakespeare-char (4 layers, 4 heads, dim 128, seq 64, batch 12,
  * vocab 65) and a ~12.7M-parameter model (dim 512, 4 layers, seq 128, batch 8).
- * Compare with `OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/torch-step.py` (same shapes).
+ * Compare with bench/torch-step.py (same shapes, same thread count; its header says how to give
+ * Debian's torch OpenBLAS). On a shared machine compare medianCpuMs, alternating the two runs.
  *
  *   npm run build && node dist/bench/engine-step.js [--preset shakespeare|12m] [--steps 20] [--threads N] [--many K]
  * --many K times TrainSession.stepMany (K steps per onnxruntime run) and reports per-step figures.

@@ -2,6 +2,10 @@
 """PyTorch peer for bench/engine-step.ts: the same model (shared/tools/torch_reference.py's
 forward), batch and AdamW step, timed per step (median). Run with Debian's torch:
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/torch-step.py [--preset shakespeare|12m] [--steps 20] [--threads 1]
+Without installing OpenBLAS system-wide: `apt-get download libopenblas0-pthread` into /tmp,
+`dpkg -x` it to /tmp/openblas, and run with
+  LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_CORETYPE=SkylakeX \
+  OMP_NUM_THREADS=N OPENBLAS_NUM_THREADS=N /usr/bin/python3 bench/torch-step.py --threads N …
 (1 thread is torch's best on this 2-core machine; see shared/docs/ort-training-notes.md.)
 Check `torch.__config__.show()`: with BLAS_INFO=generic and no libopenblas installed, Debian's torch
 runs matmuls on the reference BLAS (~3 GFLOP/s here) and is no fair peer; install
