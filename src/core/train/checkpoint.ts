@@ -2,7 +2,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, copy
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { LlmError, fileError } from '../errors.js'
-import { writeFileAtomic } from '../atomic.js'
+import { mkdirs, writeFileAtomic } from '../atomic.js'
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../safetensors.js'
 import type { SamplerState } from '../data/batches.js'
 import type { LlamaConfig, OptimizerState } from './engine.js'
@@ -62,7 +62,7 @@ function f32(shape: number[], data: Float32Array): SafeTensor {
 }
 
 export function saveCheckpoint(dir: string, ck: Checkpoint, shapes: Map<string, number[]>, files: FolderFiles): void {
-  mkdirSync(dir, { recursive: true })
+  mkdirs(dir)
   const tmp = join(dir, `.checkpoint-tmp-${randomBytes(4).toString('hex')}`)
   const final = join(dir, 'checkpoint')
   const old = join(dir, '.checkpoint-old')
