@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileError, LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
+import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 import { bpeSegment, type BpeVocab } from './bpe.js'
 import { ModelType, parseModelProto, PieceType, type ModelProto } from './model-proto.js'
 import { decodeUtf8PerByte, SentencePieceNormalizer, SPACE_SYMBOL } from './normalizer.js'
@@ -121,28 +122,10 @@ export class SentencePieceTokenizer implements Tokenizer {
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const ids: number[] = []
     if (opts.addSpecialTokens && this.bosTokenId !== undefined) ids.push(this.bosTokenId)
-    const allowed = opts.allowedSpecial ?? 'none'
-    if (allowed === 'none' || this.specialTokens.size === 0) {
-      this.encodePlain(text, ids)
-    } else {
-      // control tokens named in the text become their ids; the text between them is encoded
-      // on its own (as separate SentencePiece calls would be)
-      const names = [...this.specialTokens.keys()].filter((t) => allowed === 'all' || allowed.has(t))
-      let rest = text
-      for (;;) {
-        let at = -1
-        let name = ''
-        for (const t of names) {
-          const i = rest.indexOf(t)
-          if (i !== -1 && (at === -1 || i < at || (i === at && t.length > name.length))) { at = i; name = t }
-        }
-        if (at === -1) break
-        this.encodePlain(rest.slice(0, at), ids)
-        ids.push(this.specialTokens.get(name)!)
-        rest = rest.slice(at + name.length)
-      }
-      this.encodePlain(rest, ids)
-    }
+    // control tokens named in the text become their ids; the text between them is encoded
+    // on its own (as separate SentencePiece calls would be)
+    const names = allowedSpecialNames(this.specialTokens, opts.allowedSpecial)
+    encodeWithSpecials(text, names, this.specialTokens, (t, out) => this.encodePlain(t, out), ids)
     return ids
   }
 

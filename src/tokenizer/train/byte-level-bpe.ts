@@ -1,6 +1,7 @@
 import { LlmError } from '../../core/errors.js'
 import { compileSplitRegex } from '../regex.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
+import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 import type { BpeTrainResult } from './bpe-trainer.js'
 import { BYTE_LEVEL_CHARS, byteLevelToBytes } from './byte-level.js'
 
@@ -42,27 +43,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const out: number[] = []
-    const allowed = opts.allowedSpecial ?? 'none'
-    const names = allowed === 'none' ? [] : [...this.specialTokens.keys()].filter((t) => allowed === 'all' || allowed.has(t))
-    if (names.length === 0) {
-      this.encodeOrdinary(text, out)
-      return out
-    }
-    names.sort((a, b) => b.length - a.length)
-    let rest = text
-    for (;;) {
-      let at = -1
-      let name = ''
-      for (const t of names) {
-        const i = rest.indexOf(t)
-        if (i !== -1 && (at === -1 || i < at)) { at = i; name = t }
-      }
-      if (at === -1) break
-      this.encodeOrdinary(rest.slice(0, at), out)
-      out.push(this.specialTokens.get(name)!)
-      rest = rest.slice(at + name.length)
-    }
-    this.encodeOrdinary(rest, out)
+    encodeWithSpecials(text, allowedSpecialNames(this.specialTokens, opts.allowedSpecial), this.specialTokens, (t, o) => this.encodeOrdinary(t, o), out)
     return out
   }
 
