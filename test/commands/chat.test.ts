@@ -55,7 +55,10 @@ describe.skipIf(!hasShared)('llm chat (built CLI, stories260K)', () => {
   it.skipIf(!hasScript)('in a pseudo-terminal: the ink view streams the same answer, shows the status line, leaves on /exit', async () => {
     const plain = runCli(['chat', '-m', dir, '--temperature', '0', '-n', '16'], { input: 'Once upon a time\n' }).stdout.trim()
     const cmd = `stty cols 100 rows 30; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(resolve(repoRoot, 'bin/run.js'))} chat -m ${JSON.stringify(dir)} --temperature 0 -n 16`
-    const p = spawn('script', ['-qfc', cmd, '/dev/null'], { env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+    // CI runs with CI=true, which puts ink in its no-redraw mode (final frame only): a person at a
+    // terminal is what this test plays, so drop it for the child.
+    const { CI: _ci, CONTINUOUS_INTEGRATION: _cint, ...env } = process.env
+    const p = spawn('script', ['-qfc', cmd, '/dev/null'], { env: { ...env, TERM: 'xterm-256color', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
     let raw = ''
     p.stdout.on('data', (d) => (raw += d))
     const screen = () => raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')
