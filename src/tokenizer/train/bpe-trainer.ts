@@ -1,5 +1,5 @@
 import { compileSplitRegex } from '../regex.js'
-import { BYTE_LEVEL_CHARS } from './byte-level.js'
+import { BYTE_TO_CHAR } from '../hf/chars.js'
 
 /**
  * Byte-level BPE training (the algorithm of Hugging Face's BpeTrainer and minbpe's
@@ -110,7 +110,7 @@ export function trainBpe(counter: PieceCounter, opts: BpeTrainOptions): BpeTrain
   const heap = new PairHeap()
   for (const [k, c] of pairCount) heap.push(c, k)
 
-  const vocab: string[] = BYTE_LEVEL_CHARS.slice()
+  const vocab: string[] = BYTE_TO_CHAR.slice()
   const idOf = new Map<string, number>(vocab.map((t, i) => [t, i]))
   const merges: Array<[number, number, number]> = []
   const planned = target - 256

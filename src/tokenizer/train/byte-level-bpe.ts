@@ -3,7 +3,7 @@ import { compileSplitRegex } from '../regex.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 import type { BpeTrainResult } from './bpe-trainer.js'
-import { BYTE_LEVEL_CHARS, byteLevelToBytes } from './byte-level.js'
+import { byteLevelTokenBytes } from '../hf/decoders.js'
 
 const PAIR = 1 << 21
 const CACHE_MAX = 50_000
@@ -33,7 +33,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     const specials = new Map<string, number>()
     for (const s of model.specialTokens) specials.set(s, this.ids.get(s)!)
     this.specialTokens = specials
-    this.bytesOf = model.vocab.map((t) => (specials.has(t) ? Buffer.from(t, 'utf8') : byteLevelToBytes(t) ?? Buffer.from(t, 'utf8')))
+    this.bytesOf = model.vocab.map((t) => (specials.has(t) ? Buffer.from(t, 'utf8') : byteLevelTokenBytes(t)))
     model.merges.forEach(([a, b, id], rank) => {
       const k = a * PAIR + b
       if (!this.mergeOf.has(k)) this.mergeOf.set(k, rank * PAIR + id)
@@ -183,4 +183,3 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 }
 
-export { BYTE_LEVEL_CHARS }
