@@ -56,3 +56,21 @@ export function mkdirs(dir: string): void {
     }
   }
 }
+
+/**
+ * Put a finished folder in place of `dir`: rename `staging` to `dir` (atomic on one file system).
+ * An existing `dir` is renamed aside first and deleted after, so readers see the old folder or the
+ * new one, never a mix. Throws the raw fs error; callers wrap it with the name the user knows.
+ * `old`: a fixed aside name for callers that recover from a crash between the two renames
+ * (a leftover from an earlier crash is deleted first); by default a random one beside `staging`.
+ */
+export function replaceDir(staging: string, dir: string, old = `${staging}.old-${randomBytes(4).toString('hex')}`): void {
+  rmSync(old, { recursive: true, force: true })
+  if (!existsSync(dir)) {
+    renameSync(staging, dir)
+    return
+  }
+  renameSync(dir, old)
+  renameSync(staging, dir)
+  rmSync(old, { recursive: true, force: true })
+}

@@ -5,10 +5,10 @@
  * Everything is written into a temporary sibling folder first and renamed into place at the end,
  * so an interrupted conversion never leaves a half-written model under the requested name.
  */
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { writeFileAtomic } from '../atomic.js'
+import { replaceDir, writeFileAtomic } from '../atomic.js'
 import { LlmError, fileError, usageError } from '../errors.js'
 import { writeSafetensors, type SafeTensor } from '../safetensors.js'
 import { emitLlamaDecoder } from '../../kernels/llama/decoder.js'
@@ -64,14 +64,7 @@ export function writeHfLlamaFolder(outDir: string, c: HfFolderContent, opts: { f
     put('tokenizer.json', JSON.stringify(c.tokenizerJson))
     put('tokenizer_config.json', json(c.tokenizerConfig))
     put('onnx/model.onnx', onnx)
-    if (existsSync(out)) {
-      const old = `${tmp}-old`
-      renameSync(out, old)
-      renameSync(tmp, out)
-      rmSync(old, { recursive: true, force: true })
-    } else {
-      renameSync(tmp, out)
-    }
+    replaceDir(tmp, out)
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true })
     // name OUT, not the temporary folder a file inside it failed in

@@ -1,7 +1,6 @@
-import { closeSync, existsSync, linkSync, copyFileSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
+import { closeSync, existsSync, linkSync, copyFileSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { mkdirs, writeFileAtomic } from '../atomic.js'
+import { mkdirs, replaceDir, writeFileAtomic } from '../atomic.js'
 import { LlmError, usageError } from '../errors.js'
 import { downloadFile } from './download.js'
 import { filterIncluded } from './glob.js'
@@ -121,7 +120,7 @@ export async function pullModel(repo: string, opts: PullOptions = {}): Promise<P
     writeFileAtomic(join(staging, MANIFEST), JSON.stringify(manifest, null, 2) + '\n')
     rmSync(join(staging, '.llm-parts'), { recursive: true, force: true })
     rmSync(stateFile, { force: true })
-    swapInto(staging, finalDir)
+    replaceDir(staging, finalDir)
     return { repo, path: finalDir, revision, commit: listing.commit, status: 'downloaded', files, downloadedBytes, resumedBytes }
   } finally {
     release()
@@ -157,18 +156,6 @@ function linkOrCopy(src: string, dst: string): void {
   } catch {
     copyFileSync(src, dst)
   }
-}
-
-/** Put the finished folder in place: rename (atomic on one filesystem); an old version is moved aside first, then deleted. */
-function swapInto(staging: string, finalDir: string): void {
-  if (!existsSync(finalDir)) {
-    renameSync(staging, finalDir)
-    return
-  }
-  const old = `${staging}.old-${randomBytes(4).toString('hex')}`
-  renameSync(finalDir, old)
-  renameSync(staging, finalDir)
-  rmSync(old, { recursive: true, force: true })
 }
 
 /** One pull per model at a time. A lock left by a dead process is taken over. */

@@ -2,7 +2,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, copy
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { LlmError, fileError } from '../errors.js'
-import { mkdirs, writeFileAtomic } from '../atomic.js'
+import { mkdirs, replaceDir, writeFileAtomic } from '../atomic.js'
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../safetensors.js'
 import type { SamplerState } from '../data/batches.js'
 import type { LlamaConfig, OptimizerState } from './engine.js'
@@ -65,7 +65,6 @@ export function saveCheckpoint(dir: string, ck: Checkpoint, shapes: Map<string, 
   mkdirs(dir)
   const tmp = join(dir, `.checkpoint-tmp-${randomBytes(4).toString('hex')}`)
   const final = join(dir, 'checkpoint')
-  const old = join(dir, '.checkpoint-old')
   try {
     mkdirSync(tmp)
     const meta = { format: 'pt', step: String(ck.state.step) }
@@ -77,10 +76,7 @@ export function saveCheckpoint(dir: string, ck: Checkpoint, shapes: Map<string, 
     for (const [name, data] of ck.optimizer.v) moments.set(`v.${name}`, f32(shapes.get(name)!, data))
     writeSafetensors(join(tmp, 'optimizer.safetensors'), moments, { ...meta, adam_step: String(ck.optimizer.step) })
     writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(ck.state, null, 2) + '\n')
-    rmSync(old, { recursive: true, force: true })
-    if (existsSync(final)) renameSync(final, old)
-    renameSync(tmp, final)
-    rmSync(old, { recursive: true, force: true })
+    replaceDir(tmp, final, join(dir, '.checkpoint-old'))
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true })
     throw fileError(dir, e, 'cannot save checkpoint')
