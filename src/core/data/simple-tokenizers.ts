@@ -1,4 +1,5 @@
 import type { Tokenizer } from '../../tokenizer/types.js'
+import { BYTE_TO_CHAR } from '../../tokenizer/hf/chars.js'
 
 /**
  * The two tokenizers `llm pretrain --tokenizer char|bytes` makes on the spot. Each serialises to
@@ -14,18 +15,6 @@ import type { Tokenizer } from '../../tokenizer/types.js'
 export interface SimpleTokenizer extends Tokenizer {
   /** the Hugging Face tokenizer.json for this tokenizer (an object, stringify to save) */
   toHfJson(): Record<string, unknown>
-}
-
-/** GPT-2's bytes_to_unicode (openai/gpt-2 src/encoder.py): printable bytes map to themselves. */
-export function bytesToUnicode(): string[] {
-  const keep: number[] = []
-  for (let b = 0x21; b <= 0x7e; b++) keep.push(b)
-  for (let b = 0xa1; b <= 0xac; b++) keep.push(b)
-  for (let b = 0xae; b <= 0xff; b++) keep.push(b)
-  const out: string[] = new Array(256)
-  let n = 0
-  for (let b = 0; b < 256; b++) out[b] = String.fromCodePoint(keep.includes(b) ? b : 256 + n++)
-  return out
 }
 
 function hfJson(vocab: Record<string, number>, preTokenizer: unknown, decoder: unknown): Record<string, unknown> {
@@ -79,7 +68,7 @@ export function charAlphabet(texts: Iterable<string>): string[] {
 
 /** Byte tokenizer: id = UTF-8 byte. */
 export function byteTokenizer(): SimpleTokenizer {
-  const symbols = bytesToUnicode()
+  const symbols = BYTE_TO_CHAR
   const symbolIds = new Map(symbols.map((s, i) => [s, i]))
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }
   return {
