@@ -1,3 +1,4 @@
+import { DartsCharsmap } from '../darts.js'
 import type { NormalizerSpec } from './model-proto.js'
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
@@ -14,26 +15,13 @@ export const SPACE_SYMBOL = '\u2581'
  * space, and spaces escaped to U+2581.
  */
 export class SentencePieceNormalizer {
-  private readonly trie: Uint32Array | undefined
-  private readonly normalized: Uint8Array
+  private readonly trie: DartsCharsmap | undefined
   private readonly ruleCache = new Map<number, string>()
   private readonly userSymbols: Uint8Array[]
 
   constructor(private readonly spec: NormalizerSpec, userDefinedSymbols: readonly string[] = [], private readonly treatWhitespaceAsSuffix = false) {
-    const cm = spec.precompiledCharsmap
-    if (cm.length >= 4) {
-      // layout (normalizer.cc DecodePrecompiledCharsMap): uint32 LE trie size, trie units, then
-      // the NUL-terminated replacement strings the trie values point into.
-      const trieSize = new DataView(cm.buffer, cm.byteOffset, 4).getUint32(0, true)
-      const units = new Uint32Array(trieSize / 4)
-      const dv = new DataView(cm.buffer, cm.byteOffset + 4, trieSize)
-      for (let i = 0; i < units.length; i++) units[i] = dv.getUint32(i * 4, true)
-      this.trie = units
-      this.normalized = cm.subarray(4 + trieSize)
-    } else {
-      this.trie = undefined
-      this.normalized = new Uint8Array(0)
-    }
+    // an empty charsmap (e.g. `identity`) means no rules
+    if (spec.precompiledCharsmap.length >= 4) this.trie = new DartsCharsmap(spec.precompiledCharsmap)
     this.userSymbols = userDefinedSymbols.map((s) => Buffer.from(s, 'utf8'))
   }
 
@@ -105,8 +93,8 @@ export class SentencePieceNormalizer {
     const userLen = this.matchUserSymbol(input, pos)
     if (userLen > 0) return [Buffer.from(input.subarray(pos, pos + userLen)).toString('utf8'), userLen]
     if (this.trie) {
-      const [len, value] = this.longestRule(input, pos)
-      if (len > 0) return [this.rule(value), len]
+      const len = this.trie.match(input, pos, false)
+      if (len > 0) return [this.rule(this.trie.value), len]
     }
     const n = utf8CharLength(input, pos)
     // a malformed byte becomes U+FFFD and consumes one byte (normalizer.cc)
@@ -125,46 +113,14 @@ export class SentencePieceNormalizer {
     return best
   }
 
-  /**
-   * Darts-clone `commonPrefixSearch`, keeping the longest hit. Unit layout: bit 8 = has leaf,
-   * low 31 bits of a leaf unit = value, label = bits 0-7 (+ bit 31), offset = bits 10.. shifted
-   * by 8 when bit 9 is set.
-   */
-  private longestRule(input: Uint8Array, pos: number): [number, number] {
-    const units = this.trie!
-    let node = 0
-    let unit = units[node]!
-    node ^= dartsOffset(unit)
-    let bestLen = 0
-    let bestValue = 0
-    for (let i = pos; i < input.length; i++) {
-      const c = input[i]!
-      node ^= c
-      unit = units[node]!
-      if (unit === undefined || (unit & 0x800000ff) >>> 0 !== c) break
-      node ^= dartsOffset(unit)
-      if ((unit >>> 8) & 1) {
-        bestLen = i - pos + 1
-        bestValue = units[node]! & 0x7fffffff
-      }
-    }
-    return [bestLen, bestValue]
-  }
-
   private rule(offset: number): string {
     let s = this.ruleCache.get(offset)
     if (s === undefined) {
-      let end = offset
-      while (end < this.normalized.length && this.normalized[end] !== 0) end++
-      s = Buffer.from(this.normalized.subarray(offset, end)).toString('utf8')
+      s = this.trie!.replacement(offset)
       this.ruleCache.set(offset, s)
     }
     return s
   }
-}
-
-function dartsOffset(unit: number): number {
-  return (unit >>> 10) << ((unit & (1 << 9)) >>> 6)
 }
 
 /**
