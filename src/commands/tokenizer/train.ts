@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { createProgress, type Progress, type ProgressMode } from '../../cli/progress.js'
+import { writeFileAtomic } from '../../core/atomic.js'
 import { usageError } from '../../core/errors.js'
 import { readPipedStdin } from '../../cli/stdin.js'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { trainTokenizer } from '../../tokenizer/train/index.js'
@@ -48,7 +49,7 @@ export default class TokenizerTrain extends BaseCommand {
       const text = await readPipedStdin()
       if (text) {
         staged = mkdtempSync(join(tmpdir(), 'llm-tokenizer-train-'))
-        writeFileSync(join(staged, 'stdin.txt'), text)
+        writeFileAtomic(join(staged, 'stdin.txt'), text)
         files = [join(staged, 'stdin.txt')]
       }
     }
