@@ -2,6 +2,7 @@ import { isWhiteSpace, toByteLevel } from './chars.js'
 import { type Ctx, type Json, arr, asObject, bool, fail, str, unsupported } from './json.js'
 import { replacePattern } from './normalizers.js'
 import { compileSplitRegex } from '../regex.js'
+import { R50K_PATTERN } from '../tiktoken/fast-split.js'
 
 /**
  * tokenizer.json `pre_tokenizer`s. Each splits a string into pieces (empty pieces dropped, as
@@ -15,9 +16,6 @@ export interface PreTokenizer {
    */
   split(s: string, atStart: boolean, out: string[]): boolean
 }
-
-/** The GPT-2 pattern ByteLevel uses when `use_regex` is true (tokenizers' byte_level.rs). */
-export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
 type Behavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous'
 const BEHAVIORS: readonly string[] = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']
@@ -140,7 +138,8 @@ class ByteLevelPre implements PreTokenizer {
   private readonly re: RegExp
   /** `mapBytes` false: the caller maps pieces to byte-level chars itself (so it can cache raw pieces) */
   constructor(private readonly addPrefixSpace: boolean, private readonly useRegex: boolean, public mapBytes: boolean) {
-    this.re = compileSplitRegex(GPT2_PATTERN, { dialect: 'oniguruma' })
+    // GPT-2's pattern, as tokenizers' byte_level.rs uses when use_regex is true
+    this.re = compileSplitRegex(R50K_PATTERN, { dialect: 'oniguruma' })
   }
   split(s: string, _atStart: boolean, out: string[]): boolean {
     if (this.addPrefixSpace && s.charCodeAt(0) !== 0x20) s = ' ' + s

@@ -16,9 +16,10 @@
 
 export type PatternFamily = 'r50k' | 'cl100k' | 'o200k'
 
-const R50K = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
-const CL100K = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
-const O200K = [
+/** the split patterns of OpenAI's encodings (Rust-regex syntax), as tiktoken ships them */
+export const R50K_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+export const CL100K_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+export const O200K_PATTERN = [
   "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
   "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
   '\\p{N}{1,3}', ' ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*', '\\s*[\\r\\n]+', '\\s+(?!\\S)', '\\s+',
@@ -26,7 +27,7 @@ const O200K = [
 
 /** the family a pattern string belongs to, if it is exactly one of the known patterns */
 export function patternFamily(pattern: string): PatternFamily | undefined {
-  return pattern === R50K ? 'r50k' : pattern === CL100K ? 'cl100k' : pattern === O200K ? 'o200k' : undefined
+  return pattern === R50K_PATTERN ? 'r50k' : pattern === CL100K_PATTERN ? 'cl100k' : pattern === O200K_PATTERN ? 'o200k' : undefined
 }
 
 // character classes for code points below LIMIT (ASCII, Latin-1, Latin Extended-A/B, IPA,

@@ -1,5 +1,6 @@
 import { compileSplitRegex } from '../regex.js'
 import { BYTE_TO_CHAR } from '../hf/chars.js'
+import { CL100K_PATTERN, R50K_PATTERN } from '../tiktoken/fast-split.js'
 
 /**
  * Byte-level BPE training (the algorithm of Hugging Face's BpeTrainer and minbpe's
@@ -18,8 +19,8 @@ import { BYTE_TO_CHAR } from '../hf/chars.js'
 
 /** Split patterns. gpt4 = tiktoken's cl100k_base pattern; gpt2 = r50k_base (GPT-2's). */
 export const SPLIT_PATTERNS = {
-  gpt4: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-  gpt2: "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+  gpt4: CL100K_PATTERN,
+  gpt2: R50K_PATTERN,
 } as const
 
 export interface BpeTrainOptions {
