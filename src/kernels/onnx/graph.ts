@@ -34,11 +34,6 @@ interface ValueSpec { name: string; dtype: DType; dims: readonly Dim[] }
 interface InitSpec { name: string; dtype: DType; dims: readonly number[]; data: TypedData }
 interface NodeSpec { opType: string; inputs: string[]; outputs: string[]; attrs: Record<string, AttrValue>; domain: string; name: string }
 
-/** bytes per element of each dtype */
-export const DTYPE_BYTES: Record<DType, number> = {
-  float32: 4, float16: 2, bfloat16: 2, int64: 8, int32: 4, bool: 1, uint8: 1, int8: 1,
-}
-
 const ARRAY_FOR: Record<DType, string> = {
   float32: 'Float32Array', float16: 'Uint16Array', bfloat16: 'Uint16Array', int64: 'BigInt64Array',
   int32: 'Int32Array', bool: 'Uint8Array', uint8: 'Uint8Array', int8: 'Int8Array',
