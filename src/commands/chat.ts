@@ -2,20 +2,13 @@ import { Flags } from '@oclif/core'
 import { createInterface } from 'node:readline'
 import { basename } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { usageError } from '../core/errors.js'
+import { parseNumberFlag, type NumberFlagName } from '../cli/number-flags.js'
 import { ChatSession, runPlainChat } from '../core/chat/index.js'
 import { modelsDir, repoIdOf } from '../core/store/paths.js'
 
-/** A number flag with a range check that names the flag on error (as `llm generate` has). */
-const num = (name: string, description: string, ok: (x: number) => boolean, rule: string) =>
-  Flags.custom<number>({
-    description,
-    parse: async (input) => {
-      const x = Number(input)
-      if (input.trim() === '' || !Number.isFinite(x) || !ok(x)) throw usageError(`expected ${rule}, got '${input}'`, { where: `--${name}` })
-      return x
-    },
-  })()
+/** A number flag with a range check that names the flag on error (the same rules as `llm generate`). */
+const num = (name: NumberFlagName, description: string) =>
+  Flags.custom<number>({ description, parse: async (input) => parseNumberFlag(name, input) })()
 
 export default class Chat extends BaseCommand {
   static override summary = 'Chat with a local model (interactive in a terminal, one answer per line when piped).'
@@ -41,11 +34,11 @@ export default class Chat extends BaseCommand {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
     system: Flags.string({ description: 'system prompt (change it in the chat with /system)' }),
     'max-tokens': Flags.integer({ char: 'n', description: 'most new tokens per answer', default: 256, min: 1 }),
-    temperature: num('temperature', 'sampling temperature; 0 = greedy', (x) => x >= 0, 'a number >= 0'),
+    temperature: num('temperature', 'sampling temperature; 0 = greedy'),
     'top-k': Flags.integer({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
-    'top-p': num('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)', (x) => x > 0 && x <= 1, 'a number in (0, 1]'),
-    'min-p': num('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)', (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
-    'repeat-penalty': num('repeat-penalty', 'penalize the last 64 tokens (1 = off)', (x) => x > 0, 'a number > 0'),
+    'top-p': num('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
+    'min-p': num('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
+    'repeat-penalty': num('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
     seed: Flags.integer({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
     device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
     threads: Flags.integer({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),

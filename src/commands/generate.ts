@@ -1,28 +1,15 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
-import { usageError } from '../core/errors.js'
+import { parseNumberFlag, type NumberFlagName } from '../cli/number-flags.js'
 // Light imports only at the top: onnxruntime and the tokenizers load inside run(), so --help and
 // flag errors stay fast.
 import { DEFAULT_MAX_TOKENS } from '../core/generate/generator.js'
 import type { ChatMessage, Prompt, SamplingParams } from '../core/generate/index.js'
 
 /** Number flags are parsed in run(): an error thrown inside oclif's parse gets a second line. */
-const NUMBER_RULES: Record<string, [(x: number) => boolean, string]> = {
-  temperature: [(x) => x >= 0, 'a number >= 0'],
-  'top-p': [(x) => x > 0 && x <= 1, 'a number in (0, 1]'],
-  'min-p': [(x) => x >= 0 && x <= 1, 'a number in [0, 1]'],
-  'repeat-penalty': [(x) => x > 0, 'a number > 0'],
-  'presence-penalty': [() => true, 'a number'],
-  'frequency-penalty': [() => true, 'a number'],
-}
-
-function numberFlag(name: string, input: string | undefined): number | undefined {
-  if (input === undefined) return undefined
-  const [ok, rule] = NUMBER_RULES[name]!
-  const x = Number(input)
-  if (input.trim() === '' || !Number.isFinite(x) || !ok(x)) throw usageError(`expected ${rule}, got '${input}'`, { where: `--${name}` })
-  return x
+function numberFlag(name: NumberFlagName, input: string | undefined): number | undefined {
+  return input === undefined ? undefined : parseNumberFlag(name, input)
 }
 
 export default class Generate extends BaseCommand {

@@ -1,0 +1,21 @@
+import { usageError } from '../core/errors.js'
+
+/** The sampling flags that take a number, with the range each accepts (shared by generate and chat). */
+const NUMBER_RULES = {
+  temperature: [(x: number) => x >= 0, 'a number >= 0'],
+  'top-p': [(x: number) => x > 0 && x <= 1, 'a number in (0, 1]'],
+  'min-p': [(x: number) => x >= 0 && x <= 1, 'a number in [0, 1]'],
+  'repeat-penalty': [(x: number) => x > 0, 'a number > 0'],
+  'presence-penalty': [() => true, 'a number'],
+  'frequency-penalty': [() => true, 'a number'],
+} as const satisfies Record<string, readonly [(x: number) => boolean, string]>
+
+export type NumberFlagName = keyof typeof NUMBER_RULES
+
+/** Parse `--NAME INPUT` as a finite number in NAME's range; the usage error names the flag. */
+export function parseNumberFlag(name: NumberFlagName, input: string): number {
+  const [ok, rule] = NUMBER_RULES[name]
+  const x = Number(input)
+  if (input.trim() === '' || !Number.isFinite(x) || !ok(x)) throw usageError(`expected ${rule}, got '${input}'`, { where: `--${name}` })
+  return x
+}
