@@ -57,7 +57,7 @@ export default class Eval extends BaseCommand {
     if (flags.compare) return this.compare(args.task, args.other, flags.json)
     const { Model } = await import('../core/model/index.js')
     const { parseDevice } = await import('../core/runtime/ort.js')
-    const { buildResults, checkGates, parseGate, resolveTask, runTask, sampleLines, summaryTable } = await import('../core/eval/index.js')
+    const { buildResults, checkGates, evalMaxLength, parseGate, resolveTask, runTask, sampleLines, summaryTable } = await import('../core/eval/index.js')
     if (!args.task) throw usageError('missing TASK', { where: 'TASK', hint: `a built-in task (${Object.keys(BUILTIN_TASKS).join(', ')}), a task file or a data file` })
     if (args.other) throw usageError(`unexpected argument '${args.other}'`, { where: 'TASK', hint: 'one task per run (two files only with --compare)' })
     const device = parseDevice(flags.device)
@@ -76,10 +76,9 @@ export default class Eval extends BaseCommand {
         onProgress: (done, total) => { bar ??= createProgress(`eval ${task.name}`, total, flags.progress); bar.update(done) },
       })
       bar?.finish()
-      const maxLength = flags['max-length'] ?? model.folder.contextLength ?? 2048
       const results = buildResults(result, {
         model: model.folder.dir, model_file: model.folder.onnxFile, batch_size: flags['batch-size'], num_fewshot: flags['num-fewshot'] ?? task.numFewshot,
-        limit: flags.limit ?? null, seed: flags.seed, max_length: maxLength, device: model.decoder.session.device,
+        limit: flags.limit ?? null, seed: flags.seed, max_length: evalMaxLength(model, flags['max-length']), device: model.decoder.session.device,
       }, start, new Date(), this.config.version)
       // both files only once everything succeeded: a failed run leaves nothing half-written
       if (flags.output) writeFileAtomic(flags.output, JSON.stringify(results, null, 2) + '\n')

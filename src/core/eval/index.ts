@@ -13,7 +13,7 @@
 export { scoreLoglikelihood, rollingWindows, modelInput, logSoftmaxAt, type LoglikelihoodRequest, type LoglikelihoodResult, type ScoreOptions } from './scorer.js'
 export { resolveTask, BUILTIN_TASKS, TASK_METRICS, defaultDataDir, type TaskSpec, type TaskType, type FormatOverrides, type ResolveOptions } from './tasks.js'
 export { buildInstances, sampleFewshot, type Instances } from './instances.js'
-export { runTask, encodePair, prefixToken, type RunOptions } from './runner.js'
+export { runTask, encodePair, evalMaxLength, prefixToken, type RunOptions } from './runner.js'
 export { aggregate, statistic, LOWER_IS_BETTER, type TaskResult, type SampleRecord, type PerSample, type MetricValue } from './aggregate.js'
 export { buildResults, sampleLines, parseGate, checkGates, summaryTable, readResults, compareResults, comparisonTable, sha256File, type ResultsFile, type RunConfig, type Gate, type Comparison } from './results.js'
 export { parseJsonl, readDocs } from './data.js'

@@ -26,6 +26,11 @@ export interface RunOptions extends InstanceOptions {
   onProgress?: (done: number, total: number) => void
 }
 
+/** The context length scoring uses: --max-length, else config.json's max_position_embeddings, else 2048. */
+export function evalMaxLength(model: Model, given?: number): number {
+  return given ?? model.folder.contextLength ?? 2048
+}
+
 /** The token every context starts with: BOS, else EOS; undefined when the model has neither. */
 export function prefixToken(model: Model): number | undefined {
   return model.folder.bosTokenId ?? model.tokenizer.bosTokenId ?? model.eosTokenIds[0] ?? model.tokenizer.eosTokenId
@@ -46,7 +51,7 @@ export function encodePair(model: Model, context: string, continuation: string, 
 
 export async function runTask(model: Model, task: TaskSpec, opts: RunOptions = {}): Promise<TaskResult> {
   const inst = buildInstances(task, opts)
-  const maxLength = opts.maxLength ?? model.folder.contextLength ?? 2048
+  const maxLength = evalMaxLength(model, opts.maxLength)
   const bos = prefixToken(model)
   const score = (reqs: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> =>
     scoreLoglikelihood(model.decoder, reqs, { batchSize: opts.batchSize, maxLength, onProgress: opts.onProgress })
