@@ -9,7 +9,7 @@
  */
 import { usageError } from '../../core/errors.js'
 import { TiktokenEncoding } from './encoding.js'
-import { type RankEntries, parseTiktokenFile, readBundledEncoding } from './ranks.js'
+import { type BundledEncoding, type RankEntries, parseTiktokenFile, readBundledEncoding } from './ranks.js'
 
 export { TiktokenEncoding } from './encoding.js'
 
@@ -57,10 +57,12 @@ function sameRanks(a: RankEntries, b: RankEntries): boolean {
   return true
 }
 
-/** Which bundled encoding has exactly these ranks, if any. */
-export function recogniseRanks(ranks: RankEntries): TiktokenEncodingName | undefined {
+/** The bundled encoding that has exactly these ranks, if any (returned whole, so it is read once). */
+function recogniseRanks(ranks: RankEntries): BundledEncoding | undefined {
   for (const name of TIKTOKEN_ENCODINGS) {
-    if (RANK_COUNTS[name] === ranks.length && sameRanks(ranks, readBundledEncoding(name).ranks)) return name
+    if (RANK_COUNTS[name] !== ranks.length) continue
+    const bundled = readBundledEncoding(name)
+    if (sameRanks(ranks, bundled.ranks)) return bundled
   }
   return undefined
 }
@@ -69,7 +71,7 @@ export function recogniseRanks(ranks: RankEntries): TiktokenEncodingName | undef
 export function loadTiktokenFile(path: string, opts: TiktokenFileOptions = {}): TiktokenEncoding {
   const ranks = parseTiktokenFile(path)
   const known = opts.pattern !== undefined && opts.specialTokens !== undefined ? undefined : recogniseRanks(ranks)
-  const base = readBundledEncoding(known ?? 'cl100k_base', false)
+  const base = known ?? readBundledEncoding('cl100k_base', false)
   return new TiktokenEncoding({
     name: path,
     pattern: opts.pattern ?? base.pattern,
