@@ -20,7 +20,7 @@ import { LlmError, fileError } from '../errors.js'
 import type { SafeTensor } from '../safetensors.js'
 import type { LlamaConfig } from '../../kernels/llama/config.js'
 
-export const LLAMA2C_MAGIC = 0x616b3432
+const LLAMA2C_MAGIC = 0x616b3432
 
 export interface Llama2cCheckpoint {
   version: 0 | 1

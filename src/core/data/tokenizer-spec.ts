@@ -71,7 +71,7 @@ async function loadFromPath(path: string): Promise<ResolvedTokenizer> {
 }
 
 /** the end-of-text token a trained BPE gets: it separates JSONL documents and ends generation */
-export const BPE_EOS = '<|endoftext|>'
+const BPE_EOS = '<|endoftext|>'
 
 /** bpe:N — train a byte-level BPE (src/tokenizer/train) on the text files of the data. */
 async function trainBpe(vocabSize: number, files: string[]): Promise<ResolvedTokenizer> {

@@ -8,7 +8,7 @@ import { LlmError, fileError } from '../errors.js'
  *                    20240801 → version 7, uint32 tokens (vocabularies over 65,535)
  *   header[1] version, header[2] number of tokens
  */
-export const HEADER_INTS = 256
+const HEADER_INTS = 256
 export const HEADER_BYTES = HEADER_INTS * 4
 const MAGIC_U16 = 20240520
 const MAGIC_U32 = 20240801

@@ -15,7 +15,7 @@ import { LOWER_IS_BETTER, statistic, type PerSample, type TaskResult } from './a
 import { pairedBootstrap, type BootstrapResult } from './metrics/stats.js'
 import { readText } from './data.js'
 
-export const RESULTS_VERSION = 1
+const RESULTS_VERSION = 1
 
 export function sha256File(file: string): string {
   const h = createHash('sha256')
@@ -122,7 +122,7 @@ export function checkGates(r: TaskResult, gates: readonly Gate[]): string[] {
   return failures
 }
 
-export const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 ? x.toFixed(1) : x.toFixed(4))
+const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 ? x.toFixed(1) : x.toFixed(4))
 
 /** A plain text table: task, metric, value, ± stderr. */
 export function summaryTable(r: TaskResult): string {

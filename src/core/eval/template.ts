@@ -8,10 +8,6 @@ import type { SourcedDoc } from './data.js'
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.]*)\s*(?:\|\s*(trim|lower)\s*)?\}\}/g
 
-export function templateFields(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!)
-}
-
 export function render(template: string, d: SourcedDoc): string {
   return template.replace(PLACEHOLDER, (_, name: string, filter?: string) => {
     let v: unknown = d.doc

@@ -8,7 +8,7 @@ import { Model, type LoadModelOptions, type Prompt } from '../model/load.js'
 import { generateWithModel, type GenerateOptions, type GenerationResult } from './generator.js'
 import type { Generator, ModelInfo } from './types.js'
 
-export function modelInfo(model: Model): ModelInfo {
+function modelInfo(model: Model): ModelInfo {
   const f = model.folder
   return {
     dir: f.dir,

@@ -24,7 +24,7 @@ export interface StoredModel {
 }
 
 /** Every file under a model folder (recursively), `/`-separated, our manifest excluded. */
-export function folderFiles(dir: string): StoredFile[] {
+function folderFiles(dir: string): StoredFile[] {
   const out: StoredFile[] = []
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
