@@ -1,5 +1,5 @@
 import { LlmError } from '../../core/errors.js'
-import { CHAR_TO_BYTE, utf8 } from './chars.js'
+import { CHAR_TO_BYTE, byteFallbackIds, utf8 } from './chars.js'
 
 /**
  * The BPE model of tokenizers (models/bpe/model.rs, word.rs) minus dropout: a word starts as one
@@ -80,11 +80,7 @@ export class BpeModel {
       else byteIds[b] = id
     }
     if (all && !this.prefix && !this.suffix) this.byteIds = byteIds
-    this.byteFallbackIds = new Int32Array(256).fill(-1)
-    for (let b = 0; b < 256; b++) {
-      const id = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)
-      if (id !== undefined) this.byteFallbackIds[b] = id
-    }
+    this.byteFallbackIds = byteFallbackIds(this.vocab)
   }
 
   /**

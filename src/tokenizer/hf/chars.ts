@@ -25,6 +25,16 @@ export const CHAR_TO_BYTE: Int16Array = (() => {
   return t
 })()
 
+/** the id of each byte's `<0xNN>` byte-fallback token in `vocab`, -1 where it has none */
+export function byteFallbackIds(vocab: ReadonlyMap<string, number>): Int32Array {
+  const ids = new Int32Array(256).fill(-1)
+  for (let b = 0; b < 256; b++) {
+    const id = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)
+    if (id !== undefined) ids[b] = id
+  }
+  return ids
+}
+
 /** Rust's `char::is_whitespace` (Unicode White_Space; unlike JS `\s`, U+FEFF is not whitespace). */
 export function isWhiteSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d)

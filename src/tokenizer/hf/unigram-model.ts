@@ -1,5 +1,5 @@
 import { LlmError } from '../../core/errors.js'
-import { utf8 } from './chars.js'
+import { byteFallbackIds, utf8 } from './chars.js'
 
 /**
  * The Unigram model of tokenizers (models/unigram/model.rs, `encode_optimized`): Viterbi over
@@ -20,6 +20,8 @@ export class UnigramModel {
   private readonly scores: Float64Array
   private readonly root: TrieNode = { next: new Map(), id: -1 }
   private readonly unkScore: number
+  /** `<0xNN>` token ids by byte, when byte_fallback is on */
+  private readonly byteIds: Int32Array | undefined
 
   constructor(pieces: [string, number][], private readonly unkId: number | undefined, private readonly byteFallback: boolean, private readonly source: string) {
     this.scores = new Float64Array(pieces.length)
@@ -42,6 +44,7 @@ export class UnigramModel {
       node.id = id
     }
     this.unkScore = (pieces.length > 0 ? min : 0) - UNK_PENALTY
+    if (byteFallback) this.byteIds = byteFallbackIds(this.vocab)
   }
 
   private unk(): number {
@@ -99,13 +102,11 @@ export class UnigramModel {
       if (id !== undefined) { out.push(id); continue }
       if (this.byteFallback) {
         const bytes = utf8(piece)
-        const bids: number[] = []
-        for (const byte of bytes) {
-          const bid = this.vocab.get(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`)
-          if (bid === undefined) break
-          bids.push(bid)
+        const byteIds = this.byteIds!
+        if (bytes.every((b) => byteIds[b]! >= 0)) {
+          for (const b of bytes) out.push(byteIds[b]!)
+          continue
         }
-        if (bids.length === bytes.length) { out.push(...bids); continue }
       }
       out.push(this.unk())
     }
