@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { LlmError, usageError } from '../errors.js'
-import type { Tokenizer } from '../../tokenizer/types.js'
 import { BatchSampler, type SamplerState } from '../data/batches.js'
 import { loadTokenStream, maxTokenPlusOne, readDataFile, splitTrainVal, textDocuments } from '../data/dataset.js'
 import { parseTokenizerSpec, resolveTokenizer, type ResolvedTokenizer } from '../data/tokenizer-spec.js'
@@ -63,8 +62,9 @@ export async function prepareRun(opts: TrainOptions, resume: boolean, given: Par
     throw new LlmError('the data (or tokenizer) differs from the run being resumed', { where: '--data', hint: 'resume with the same data files, or start a new run' })
   }
 
-  const config = ck?.state.config ?? init?.config ?? configFromOptions(options, vocabFor(tokenizer?.tokenizer, stream.tokens))
+  // one pass over the stream: the vocabulary check below, and the vocabulary of a tokenizer-less run
   const needed = maxTokenPlusOne(stream.tokens)
+  const config = ck?.state.config ?? init?.config ?? configFromOptions(options, tokenizer ? tokenizer.tokenizer.vocabSize : needed)
   if (needed > config.vocabSize) {
     throw new LlmError(`the data has token id ${needed - 1} but the model's vocabulary is ${config.vocabSize}`, { where: options.data.join(', '), hint: 'use the tokenizer the model was made for' })
   }
@@ -83,10 +83,6 @@ export async function prepareRun(opts: TrainOptions, resume: boolean, given: Par
     metricsLines: ck?.metricsLines ?? [],
     tokensCached: stream.cached,
   }
-}
-
-function vocabFor(tokenizer: Tokenizer | undefined, tokens: Uint32Array): number {
-  return tokenizer ? tokenizer.vocabSize : maxTokenPlusOne(tokens)
 }
 
 function configFromOptions(o: TrainOptions, vocabSize: number): LlamaConfig {
