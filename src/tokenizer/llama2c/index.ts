@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileError, LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
+import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 
 /**
  * llama2.c's `tokenizer.bin` (written by its tokenizer.py `export()`): int32 max_token_length,
@@ -81,23 +82,12 @@ export class Llama2cTokenizer implements Tokenizer {
    * (run.c cannot see past a NUL byte in its C string; here NUL is an ordinary byte.)
    */
   encode(text: string, opts: EncodeOptions = {}): number[] {
-    const tokens: number[] = []
-    const allowed = opts.allowedSpecial ?? 'none'
-    if (allowed !== 'none') {
-      // control-token texts in the input become BOS/EOS; the text between is encoded as is
-      const parts = text.split(/(<s>|<\/s>)/)
-      let first = true
-      for (const part of parts) {
-        const id = this.specialTokens.get(part)
-        if (id !== undefined && (allowed === 'all' || allowed.has(part))) tokens.push(id)
-        else if (part.length > 0) tokens.push(...this.encodePlain(part, first && !!opts.addSpecialTokens))
-        else continue
-        first = false
-      }
-      if (first && opts.addSpecialTokens) tokens.push(LLAMA2C_BOS)
-      return tokens
-    }
-    return this.encodePlain(text, !!opts.addSpecialTokens)
+    const tokens: number[] = opts.addSpecialTokens ? [LLAMA2C_BOS] : []
+    // allowed control-token texts (<s>, </s>) become their ids; the text between them is encoded
+    // on its own, as separate run.c calls would be
+    const names = allowedSpecialNames(this.specialTokens, opts.allowedSpecial)
+    encodeWithSpecials(text, names, this.specialTokens, (part, out) => { out.push(...this.encodePlain(part, false)) }, tokens)
+    return tokens
   }
 
   private encodePlain(text: string, bos: boolean): number[] {

@@ -54,6 +54,14 @@ describe.skipIf(!hasShared)(`llama2.c tokenizer.bin (${hasShared ? 'stories260K 
     expect(bad.length).toBeLessThan(texts.length) // sanity: most agree
     expect(bad).toEqual([])
   })
+
+  it('control-token text becomes BOS/EOS only when allowed, and a disallowed one stays text', () => {
+    const plain = (t: string) => tok.encode(t)
+    // '<s>' not in the allowed set: the whole text is one run.c encode, exactly as with 'none'
+    expect(tok.encode('a<s>b', { allowedSpecial: new Set(['</s>']) })).toEqual(plain('a<s>b'))
+    expect(tok.encode('a</s>b', { allowedSpecial: 'all' })).toEqual([...plain('a'), 2, ...plain('b')])
+    expect(tok.encode('</s>x', { allowedSpecial: 'all', addSpecialTokens: true })).toEqual([1, 2, ...plain('x')])
+  })
 })
 
 describe('llama2.c tokenizer errors', () => {
