@@ -1,3 +1,4 @@
+import { Flags } from '@oclif/core'
 import { usageError } from '../core/errors.js'
 
 /** The sampling flags that take a number, with the range each accepts (shared by generate and chat). */
@@ -19,3 +20,13 @@ export function parseNumberFlag(name: NumberFlagName, input: string): number {
   if (input.trim() === '' || !Number.isFinite(x) || !ok(x)) throw usageError(`expected ${rule}, got '${input}'`, { where: `--${name}` })
   return x
 }
+
+/** `--progress`, as every long-running command has it (see createProgress). */
+export const progressFlag = () =>
+  Flags.option({ options: ['auto', 'bar', 'jsonl', 'none'] as const, description: 'progress on stderr', default: 'auto' })()
+
+/** `--device` and `--threads`, for the commands that run a model through onnxruntime. */
+export const runtimeFlags = () => ({
+  device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
+  threads: Flags.integer({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+})

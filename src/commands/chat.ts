@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { createInterface } from 'node:readline'
 import { basename } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { parseNumberFlag, type NumberFlagName } from '../cli/number-flags.js'
+import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
 import { ChatSession, runPlainChat } from '../core/chat/index.js'
 import { modelsDir, repoIdOf } from '../core/store/paths.js'
 
@@ -40,8 +40,7 @@ export default class Chat extends BaseCommand {
     'min-p': num('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
     'repeat-penalty': num('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
     seed: Flags.integer({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
-    device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
-    threads: Flags.integer({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+    ...runtimeFlags(),
     plain: Flags.boolean({ description: 'plain mode even in a terminal (one answer per input line)', default: false }),
   }
 

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { progressFlag, runtimeFlags } from '../cli/flags.js'
 import { createProgress, type Progress } from '../cli/progress.js'
 import { writeFileAtomic } from '../core/atomic.js'
 import { EXIT, usageError } from '../core/errors.js'
@@ -47,9 +48,8 @@ export default class Eval extends BaseCommand {
     'log-samples': Flags.string({ description: 'write one JSON line per item here (atomically, at the end)' }),
     'fail-under': Flags.string({ description: 'METRIC=VALUE: exit 3 when the metric misses it (repeatable)', multiple: true, multipleNonGreedy: true }),
     compare: Flags.boolean({ description: 'compare two results files: llm eval --compare A.json B.json', default: false }),
-    progress: Flags.option({ options: ['auto', 'bar', 'jsonl', 'none'] as const, description: 'progress on stderr', default: 'auto' })(),
-    device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
-    threads: Flags.integer({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+    progress: progressFlag(),
+    ...runtimeFlags(),
   }
 
   async run(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
-import { parseNumberFlag, type NumberFlagName } from '../cli/number-flags.js'
+import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
 // Light imports only at the top: onnxruntime and the tokenizers load inside run(), so --help and
 // flag errors stay fast.
 import { DEFAULT_MAX_TOKENS } from '../core/generate/generator.js'
@@ -44,8 +44,7 @@ export default class Generate extends BaseCommand {
     stop: Flags.string({ description: 'stop when this text appears (not printed); repeat the flag for several; \\n and \\t are understood', multiple: true, multipleNonGreedy: true }),
     system: Flags.string({ description: 'system message (implies --chat)' }),
     chat: Flags.boolean({ description: "wrap the prompt in the model's chat template as a user message", default: false }),
-    device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
-    threads: Flags.integer({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+    ...runtimeFlags(),
     'on-overflow': Flags.option({ options: ['error', 'truncate'] as const, description: 'a prompt longer than the context: fail, or drop its start', default: 'error' })(),
   }
 

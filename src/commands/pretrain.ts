@@ -1,5 +1,6 @@
 import { Flags, type Interfaces } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
+import { progressFlag } from '../cli/flags.js'
 import { EXIT, usageError } from '../core/errors.js'
 import { FIELDS, checkFlags, readConfigFile, resolveOptions, type PartialOptions } from '../core/train/options.js'
 import { pretrain } from '../core/train/run.js'
@@ -52,7 +53,7 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     ...trainFlags(),
     config: Flags.string({ description: 'YAML file of options; keys are the flag names (flags given win)', helpGroup: 'GLOBAL' }),
     resume: Flags.boolean({ description: 'continue the run in --out (its saved options apply; --steps may grow)', default: false }),
-    progress: Flags.string({ description: 'progress on stderr', options: ['auto', 'bar', 'jsonl', 'none'], default: 'auto' }),
+    progress: progressFlag(),
     'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing)', hidden: true, min: 1 }),
   }
 
@@ -67,7 +68,7 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     const config = flags.config ? readConfigFile(flags.config) : {}
     // --resume needs only --out: the data and the rest come from the saved run when not given
     const options = resolveOptions(config, flags.resume ? { data: ['(from checkpoint)'], ...given } : given)
-    const summary = await pretrain({ options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress as 'auto')
+    const summary = await pretrain({ options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress)
     const { interrupted, ...result } = summary
     if (flags.json) this.outJson(interrupted ? { ...result, interrupted } : result)
     else {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
+import { progressFlag } from '../../cli/flags.js'
 import { createProgress, type Progress } from '../../cli/progress.js'
 import { pullModel } from '../../core/store/index.js'
 import { formatBytes } from '../../ui/table.js'
@@ -27,7 +28,7 @@ export default class ModelsPull extends BaseCommand {
     revision: Flags.string({ description: 'branch, tag or commit', default: 'main' }),
     include: Flags.string({ description: 'only files matching this pattern (fnmatch: * also crosses "/"; repeatable)', multiple: true }),
     offline: Flags.boolean({ description: 'never touch the network: succeed only if the model is already stored (also HF_HUB_OFFLINE=1)' }),
-    progress: Flags.string({ description: 'progress on stderr', options: ['auto', 'bar', 'jsonl', 'none'], default: 'auto' }),
+    progress: progressFlag(),
   }
 
   async run(): Promise<void> {
@@ -38,7 +39,7 @@ export default class ModelsPull extends BaseCommand {
       include: flags.include,
       offline: flags.offline,
       onPlan: (p) => {
-        bar = createProgress(`pull ${args.repo}`, p.bytes, flags.progress as 'auto')
+        bar = createProgress(`pull ${args.repo}`, p.bytes, flags.progress)
       },
       onProgress: (done, file) => bar?.update(done, { file }),
     })

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { createProgress, type Progress, type ProgressMode } from '../../cli/progress.js'
+import { progressFlag } from '../../cli/flags.js'
+import { createProgress, type Progress } from '../../cli/progress.js'
 import { writeFileAtomic } from '../../core/atomic.js'
 import { usageError } from '../../core/errors.js'
 import { readPipedStdin } from '../../cli/stdin.js'
@@ -37,7 +38,7 @@ export default class TokenizerTrain extends BaseCommand {
     'min-frequency': Flags.integer({ description: 'stop merging when the best pair occurs fewer times than this', default: 2 }),
     'special-tokens': Flags.string({ description: 'comma-separated special tokens, appended after the merged tokens (e.g. "<|endoftext|>")' }),
     pattern: Flags.string({ description: 'pre-tokenizer split: gpt4 (cl100k), gpt2, or a regex (Rust/Oniguruma syntax)', default: 'gpt4' }),
-    progress: Flags.string({ description: 'progress on stderr', options: ['auto', 'bar', 'jsonl', 'none'], default: 'auto' }),
+    progress: progressFlag(),
   }
 
   async run(): Promise<void> {
@@ -55,7 +56,7 @@ export default class TokenizerTrain extends BaseCommand {
     }
     const specialTokens = flags['special-tokens'] === undefined ? [] : flags['special-tokens'].split(',')
     if (flags.out.endsWith('/')) throw usageError('--out must be a file path, not a folder', { where: '--out', hint: 'e.g. --out my-tokenizer/tokenizer.json' })
-    const mode = flags.progress as ProgressMode
+    const mode = flags.progress
     let bar: Progress | undefined
     let phase = ''
     const train = (): ReturnType<typeof trainTokenizer> => trainTokenizer(files, {
