@@ -19,26 +19,13 @@ import { BpeMerger, ByteRanker, ByteTokenTable, SpanCache, encodeBytes, utf8Enco
 import { compileSplitRegex } from '../regex.js'
 import { asciiScanner, patternFamily } from './fast-split.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
+import { BYTE_TO_CHAR, CHAR_TO_BYTE } from '../hf/chars.js'
 import type { RankEntries } from './ranks.js'
 
 /** ES2024 string methods (in Node 20; our TypeScript lib is ES2023) */
 type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string }
 
 const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
-
-let byteAlphabet: { toChar: string[]; toByte: Map<string, number> } | undefined
-/** GPT-2's `bytes_to_unicode`: printable bytes map to themselves, the rest to U+0100 onwards. */
-function gpt2Alphabet(): { toChar: string[]; toByte: Map<string, number> } {
-  if (byteAlphabet) return byteAlphabet
-  const toChar: string[] = []
-  let extra = 0
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff)
-    toChar[b] = String.fromCharCode(printable ? b : 256 + extra++)
-  }
-  byteAlphabet = { toChar, toByte: new Map(toChar.map((c, b) => [c, b])) }
-  return byteAlphabet
-}
 
 export interface TiktokenSpec {
   /** the encoding's name, or the file it came from */
@@ -233,20 +220,19 @@ export class TiktokenEncoding implements Tokenizer {
       for (const [text, sid] of this.specialTokens) if (sid === id) return text
       return undefined
     }
-    const { toChar } = gpt2Alphabet()
+    // spelled in GPT-2's byte alphabet, as Hugging Face files spell byte-level tokens
     let s = ''
-    for (const b of bytes) s += toChar[b]
+    for (const b of bytes) s += BYTE_TO_CHAR[b]
     return s
   }
 
   tokenToId(token: string): number | undefined {
     const special = this.specialTokens.get(token)
     if (special !== undefined) return special
-    const { toByte } = gpt2Alphabet()
     const bytes = new Uint8Array(token.length)
     for (let i = 0; i < token.length; i++) {
-      const b = toByte.get(token[i]!)
-      if (b === undefined) return undefined
+      const b = CHAR_TO_BYTE[token.charCodeAt(i)] ?? -1
+      if (b < 0) return undefined
       bytes[i] = b
     }
     const id = this.table.lookup(bytes, 0, bytes.length)
