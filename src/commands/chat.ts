@@ -4,7 +4,9 @@ import { basename } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
 import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
 import { ChatSession, runPlainChat } from '../core/chat/index.js'
-import { modelsDir, repoIdOf } from '../core/store/paths.js'
+import { openGenerator } from '../core/generate/index.js'
+import { parseDevice } from '../core/runtime/ort.js'
+import { modelsDir, repoIdOf } from '../core/store/index.js'
 
 /** A number flag with a range check that names the flag on error (the same rules as `llm generate`). */
 const num = (name: NumberFlagName, description: string) =>
@@ -47,9 +49,6 @@ export default class Chat extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Chat)
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !flags.plain && !flags.json
-    // Loaded here, not at the top: `llm chat --help` and flag errors stay fast.
-    const { parseDevice } = await import('../core/runtime/ort.js')
-    const { openGenerator } = await import('../core/generate/index.js')
     const device = parseDevice(flags.device)
     if (interactive) this.note('loading model…')
     // The ink view needs a live event loop while tokens are computed: run the model in a worker there.
@@ -61,6 +60,7 @@ export default class Chat extends BaseCommand {
         sampling: { temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'], seed: flags.seed },
       })
       if (interactive) {
+        // ink and React (~0.4 s to import) only for the full-screen chat, not for piped use
         const { runInkChat } = await import('../ui/chat/run.js')
         await runInkChat(session, modelLabel(gen.info.dir))
       } else {

@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-// the converter (and the ONNX graph builder it pulls in) loads in run(): every llm command loads this file
-import { CONVERT_SOURCES, type ConvertSource } from '../core/convert/sources.js'
+import { convert, CONVERT_SOURCES, type ConvertSource } from '../core/convert/index.js'
 
 export default class Convert extends BaseCommand {
   static override summary = 'Import a foreign checkpoint into a Hugging Face Llama folder (safetensors, tokenizer.json, onnx/model.onnx).'
@@ -26,7 +25,6 @@ export default class Convert extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Convert)
-    const { convert } = await import('../core/convert/index.js')
     const started = Date.now()
     const r = convert({ from: flags.from as ConvertSource, src: args.src, tokenizer: flags.tokenizer, out: flags.out, force: flags.force })
     const seconds = (Date.now() - started) / 1000

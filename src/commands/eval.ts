@@ -4,9 +4,9 @@ import { progressFlag, runtimeFlags } from '../cli/flags.js'
 import { createProgress, type Progress } from '../cli/progress.js'
 import { writeFileAtomic } from '../core/atomic.js'
 import { EXIT, usageError } from '../core/errors.js'
-// Light imports only at the top (oclif loads every command's file to run any one of them): the
-// model, onnxruntime and the scorers load in run().
-import { BUILTIN_TASKS } from '../core/eval/tasks.js'
+import { buildResults, checkGates, compareResults, comparisonTable, parseGate, readResults, sampleLines, summaryTable } from '../core/eval/results.js'
+import { evalMaxLength, runTask } from '../core/eval/runner.js'
+import { BUILTIN_TASKS, resolveTask } from '../core/eval/tasks.js'
 
 export default class Eval extends BaseCommand {
   static override summary = 'Evaluate a model: perplexity, multiple choice, cloze and generation tasks, with CI gates.'
@@ -55,11 +55,10 @@ export default class Eval extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Eval)
     if (flags.compare) return this.compare(args.task, args.other, flags.json)
-    const { Model } = await import('../core/model/index.js')
-    const { parseDevice } = await import('../core/runtime/ort.js')
-    const { buildResults, checkGates, evalMaxLength, parseGate, resolveTask, runTask, sampleLines, summaryTable } = await import('../core/eval/index.js')
     if (!args.task) throw usageError('missing TASK', { where: 'TASK', hint: `a built-in task (${Object.keys(BUILTIN_TASKS).join(', ')}), a task file or a data file` })
     if (args.other) throw usageError(`unexpected argument '${args.other}'`, { where: 'TASK', hint: 'one task per run (two files only with --compare)' })
+    // the model and onnxruntime load here, not at the top: `--compare` runs no model
+    const [{ Model }, { parseDevice }] = await Promise.all([import('../core/model/index.js'), import('../core/runtime/ort.js')])
     const device = parseDevice(flags.device)
     const task = resolveTask(args.task, {
       data: flags.data, format: flags.format, contextField: flags['context-field'], choicesField: flags['choices-field'],
@@ -95,7 +94,6 @@ export default class Eval extends BaseCommand {
 
   private async compare(a: string | undefined, b: string | undefined, json: boolean): Promise<void> {
     if (!a || !b) throw usageError('--compare needs two results files', { where: '--compare', hint: 'llm eval --compare A.json B.json' })
-    const { compareResults, comparisonTable, readResults } = await import('../core/eval/index.js')
     const rows = compareResults(readResults(a), readResults(b), a, b)
     if (json) this.outJson({ a, b, comparisons: rows })
     else this.out(comparisonTable(rows))

@@ -2,10 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
 import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
-// Light imports only at the top: onnxruntime and the tokenizers load inside run(), so --help and
-// flag errors stay fast.
-import { DEFAULT_MAX_TOKENS } from '../core/generate/generator.js'
-import type { ChatMessage, Prompt, SamplingParams } from '../core/generate/index.js'
+import { DEFAULT_MAX_TOKENS, openGenerator, type ChatMessage, type Prompt, type SamplingParams } from '../core/generate/index.js'
+import { parseDevice } from '../core/runtime/ort.js'
 
 /** Number flags are parsed in run(): an error thrown inside oclif's parse gets a second line. */
 function numberFlag(name: NumberFlagName, input: string | undefined): number | undefined {
@@ -50,8 +48,6 @@ export default class Generate extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Generate)
-    const { parseDevice } = await import('../core/runtime/ort.js')
-    const { openGenerator } = await import('../core/generate/index.js')
     const device = parseDevice(flags.device)
     const stdin = await readPipedStdin()
     if (stdin === undefined && args.prompt === undefined) {

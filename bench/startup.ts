@@ -1,0 +1,63 @@
+/**
+ * Start-up as a user meets it: whole `llm` processes against `node -e 0` (the floor no Node CLI
+ * can go under), run side by side: each round runs every command once, in turn (A B C A B C …),
+ * so load from other processes falls on all alike; medians over the rounds are reported, and
+ * each command's median minus node's.
+ *
+ *   npm run bench:startup            (builds, then: node dist/bench/startup.js)
+ *   options: --rounds N (default 20)  --json
+ *
+ * Goal (issue 15): `llm --version` and `llm tokenize --count hi` within 0.2 s of `node -e 0`.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..') // dist/bench → repo
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback
+}
+const rounds = Number(arg('rounds', '20'))
+const json = process.argv.includes('--json')
+const home = mkdtempSync(join(tmpdir(), 'llm-bench-startup-')) // an empty store for `models list`
+
+const llm = (...args: string[]) => [resolve(repo, 'bin/run.js'), ...args]
+const CASES: Array<{ name: string; argv: string[] }> = [
+  { name: 'node -e 0', argv: ['-e', '0'] },
+  { name: 'llm --version', argv: llm('--version') },
+  { name: 'llm tokenize -t models/default --count hi', argv: llm('tokenize', '-t', resolve(repo, 'models/default'), '--count', 'hi') },
+  { name: 'llm tokenize --encoding cl100k_base --count hi', argv: llm('tokenize', '--encoding', 'cl100k_base', '--count', 'hi') },
+  { name: 'llm models list', argv: llm('models', 'list') },
+  { name: 'llm generate --help', argv: llm('generate', '--help') },
+]
+
+function once(argv: string[]): number {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, argv, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production', LLM_HOME: home } })
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return ms
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+const times = CASES.map(() => [] as number[])
+for (const c of CASES) once(c.argv) // warm the file cache
+for (let r = 0; r < rounds; r++) CASES.forEach((c, i) => times[i]!.push(once(c.argv)))
+
+const base = median(times[0]!)
+const rows = CASES.map((c, i) => ({ command: c.name, median_ms: Math.round(median(times[i]!)), over_node_ms: Math.round(median(times[i]!) - base), min_ms: Math.round(Math.min(...times[i]!)) }))
+if (json) {
+  process.stdout.write(JSON.stringify({ rounds, node: process.version, rows }) + '\n')
+} else {
+  process.stdout.write(`start-up, ${rounds} rounds, medians (node ${process.version})\n`)
+  process.stdout.write(`${'command'.padEnd(50)}${'median'.padStart(9)}${'− node'.padStart(9)}${'min'.padStart(8)}\n`)
+  for (const r of rows) process.stdout.write(`${r.command.padEnd(50)}${`${r.median_ms} ms`.padStart(9)}${`${r.over_node_ms} ms`.padStart(9)}${`${r.min_ms} ms`.padStart(8)}\n`)
+}
