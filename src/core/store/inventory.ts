@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { join, relative, sep } from 'node:path'
+import { basename, join, relative, sep } from 'node:path'
 import { mkdirs } from '../atomic.js'
 import { LlmError } from '../errors.js'
 import { readManifest } from './manifest.js'
-import { folderName, MANIFEST, modelsDir, repoIdOf, requireStoredModel, storedFolders } from './paths.js'
+import { takeLock } from './lock.js'
+import { lockPathOf, MANIFEST, modelsDir, repoIdOf, requireStoredModel, storedFolders } from './paths.js'
 
 export interface StoredFile {
   name: string
@@ -109,17 +110,30 @@ export function summarizeConfig(dir: string): ConfigSummary {
   }
 }
 
-/** Remove a stored model (and any unfinished pull of it). Throws a clear error when absent. */
+/**
+ * Remove a stored model (and any unfinished pull of it). Throws a clear error when absent, and
+ * refuses while a pull of it is running (it holds the model's lock; rm takes the same lock).
+ */
 export function removeStored(name: string, env: NodeJS.ProcessEnv = process.env): StoredModel {
   const path = requireStoredModel(name, env)
-  const info = describeStored(path)
-  // Rename first so the model disappears from the store at once, even if deleting takes a while.
-  const trash = join(modelsDir(env), '.partial', `${folderName(info.name)}.rm-${randomBytes(4).toString('hex')}`)
-  mkdirs(join(modelsDir(env), '.partial'))
-  renameTo(path, trash)
-  rmSync(trash, { recursive: true, force: true })
-  rmSync(join(modelsDir(env), '.partial', folderName(info.name)), { recursive: true, force: true })
-  return info
+  const folder = basename(path)
+  const release = takeLock(lockPathOf(folder, env), (pid) =>
+    new LlmError(`a pull of this model is running${pid ? ` (pid ${pid})` : ''}: not removing it`, {
+      where: name,
+      hint: `wait for the pull to finish or stop it, then run 'llm models rm ${name}' again`,
+    }))
+  try {
+    const info = describeStored(path)
+    // Rename first so the model disappears from the store at once, even if deleting takes a while.
+    const trash = join(modelsDir(env), '.partial', `${folder}.rm-${randomBytes(4).toString('hex')}`)
+    mkdirs(join(modelsDir(env), '.partial'))
+    renameTo(path, trash)
+    rmSync(trash, { recursive: true, force: true })
+    rmSync(join(modelsDir(env), '.partial', folder), { recursive: true, force: true })
+    return info
+  } finally {
+    release()
+  }
 }
 
 function renameTo(src: string, dst: string): void {
