@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
+import { needs, repoRoot, runCli, SHARED, shared } from '../helpers.js'
 
 const F = (name: string): string => join(repoRoot, 'test/fixtures/eval', name)
 
-describe.skipIf(!hasShared)('llm eval (stories260K)', () => {
+needs(SHARED).describe('llm eval (stories260K)', () => {
   let dir = ''
   let model = ''
   beforeAll(() => {

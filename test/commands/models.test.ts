@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasShared, noSharedReason, repoRoot, runCli, shared, type CliResult } from '../helpers.js'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { type CliResult, needs, repoRoot, runCli, SHARED, shared } from '../helpers.js'
 import { startHubServer, type HubServer } from '../core/store/hub-server.js'
 
 /** runCli, but asynchronous: the hub server lives in this process and must keep answering. */
@@ -22,7 +22,7 @@ function runCliAsync(args: string[], env: Record<string, string>, input?: string
 /** our own stderr lines (oclif may add loader warnings about other commands while they are being written) */
 const errLines = (r: CliResult) => r.stderr.split('\n').filter((l) => l.startsWith('llm '))
 
-describe.skipIf(!hasShared)(`llm models (built CLI, local hub) ${hasShared ? '' : noSharedReason}`, () => {
+needs(SHARED).describe(`llm models (built CLI, local hub)`, () => {
   let hub: HubServer
   let home: string
   let env: Record<string, string>

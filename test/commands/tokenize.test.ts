@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { get_encoding } from 'tiktoken'
 import { Tokenizer as RustTokenizer } from 'tokenizers'
-import { runCli, shared, hasShared, noSharedReason } from '../helpers.js'
+import { needs, runCli, SHARED, shared } from '../helpers.js'
 
 // References: the official Rust cores (tiktoken WASM, Hugging Face tokenizers binding).
 const cl100k = get_encoding('cl100k_base')
@@ -48,7 +48,7 @@ describe('llm tokenize', () => {
     expect(r.stdout).toBe(text)
   })
 
-  it.skipIf(!hasShared)('matches Hugging Face tokenizers on a tokenizer.json, with and without --add-special ' + (hasShared ? '' : noSharedReason), async () => {
+  needs(SHARED).it('matches Hugging Face tokenizers on a tokenizer.json, with and without --add-special ', async () => {
     const file = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
     const ref = RustTokenizer.fromFile(file)
     const text = 'Hello  world, héllo 😀'
@@ -60,7 +60,7 @@ describe('llm tokenize', () => {
     }
   })
 
-  it.skipIf(!hasShared)('reads a SentencePiece .model and a model folder', () => {
+  needs(SHARED).it('reads a SentencePiece .model and a model folder', () => {
     const r = runCli(['tokenize', '--tokenizer', shared('models/stories260K/tok512.model'), '--count', 'Once upon a time'])
     expect(r.code).toBe(0)
     expect(Number(r.stdout)).toBeGreaterThan(0)

@@ -5,14 +5,14 @@
  * without add_special_tokens, special tokens matched ('all', HF's default) or read as text
  * ('none', HF's encode_special_tokens), and decode with and without skip_special_tokens.
  */
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { buildNormalizer } from '../../../src/tokenizer/hf/normalizers.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
 import { type Json, type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, spUnigramVariants, unigramVariants, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
 import { resolve } from 'node:path'
-import { hasShared, noSharedReason, repoRoot, shared } from '../../helpers.js'
+import { needs, repoRoot, SHARED, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
 const LLAMA = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
@@ -91,8 +91,8 @@ async function checkDecode(p: Pair, corpus: string[]): Promise<string[]> {
   return bad
 }
 
-describe.skipIf(!hasShared)('HfTokenizer parity with tokenizers (Rust)', () => {
-  it.skipIf(!hasShared)('real files: GPT-2 byte-level BPE and Llama SP-BPE with byte fallback', async () => {
+needs(SHARED).describe('HfTokenizer parity with tokenizers (Rust)', () => {
+  needs(SHARED).it('real files: GPT-2 byte-level BPE and Llama SP-BPE with byte fallback', async () => {
     for (const file of [GPT2, LLAMA]) {
       const ours = loadHfTokenizer(file)
       const ref = RefTokenizer.fromFile(file)
@@ -124,14 +124,10 @@ describe.skipIf(!hasShared)('HfTokenizer parity with tokenizers (Rust)', () => {
   }
   // variants with added tokens of their own also check allowedSpecial 'none' (a second Rust load)
   const WITH_NONE = new Set(['gpt2/added-token-flags', 'gpt2/nfkc-lowercase-digits', 'llama/added-normalized', 'wordpiece/bert-uncased'])
-  const names = hasShared ? variants().map((v) => v.name) : []
+  const names = variants().map((v) => v.name)
   it.each(names)('variant %s', async (name) => {
     const v = variants().find((x) => x.name === name)!
     const p = pairOf(v, WITH_NONE.has(name))
     expect([...await checkEncode(p, CORPUS), ...await checkDecode(p, CORPUS)]).toEqual([])
   })
-})
-
-describe.skipIf(hasShared)('HfTokenizer parity', () => {
-  it('needs ../shared', () => { console.warn(noSharedReason) })
 })

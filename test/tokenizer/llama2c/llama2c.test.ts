@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { LlmError } from '../../../src/core/errors.js'
 import { loadLlama2cTokenizer, parseLlama2cTokenizer } from '../../../src/tokenizer/llama2c/index.js'
 import { loadSentencePieceModel } from '../../../src/tokenizer/sentencepiece/index.js'
-import { hasShared, noSharedReason, repoRoot, shared } from '../../helpers.js'
+import { needs, repoRoot, SHARED, shared } from '../../helpers.js'
 
 // Goldens from llama2.c's own run.c tokenizer code: scripts/goldens/llama2c_goldens.py
 interface Goldens {
@@ -13,7 +13,7 @@ interface Goldens {
 }
 const goldens = JSON.parse(readFileSync(resolve(repoRoot, 'test/fixtures/tokenizer/sp/llama2c-goldens.json'), 'utf8')) as Goldens
 
-describe.skipIf(!hasShared)(`llama2.c tokenizer.bin (${hasShared ? 'stories260K tok512.bin' : noSharedReason})`, () => {
+needs(SHARED).describe(`llama2.c tokenizer.bin (stories260K tok512.bin)`, () => {
   const tok = loadLlama2cTokenizer(shared('models/stories260K/tok512.bin'))
 
   it('reads 512 tokens with BOS 1 and EOS 2', () => {
