@@ -131,7 +131,7 @@ needs(SHARED).describe('llm eval (stories260K)', () => {
       const r = run('m', [F('malformed.jsonl')])
       expect(r.code).toBe(1)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
-      expect(r.stderr).toMatch(/malformed\.jsonl:2: malformed JSON/)
+      expect(r.stderr).toMatch(/malformed\.jsonl:2: not valid JSON: /)
       noFiles('m')
     })
     it('an unknown task lists the built-ins', () => {

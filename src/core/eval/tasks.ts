@@ -24,7 +24,8 @@ import { dirname, extname, resolve, basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { LlmError, fileError, usageError } from '../errors.js'
-import { readDocs, readText } from './data.js'
+import { readJson } from '../json.js'
+import { readDocs } from './data.js'
 
 export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate'
 
@@ -128,8 +129,9 @@ export function resolveTask(nameOrFile: string, opts: ResolveOptions = {}): Task
   return taskFromData(nameOrFile, opts)
 }
 
+/** a .json file's value, or undefined when it is not JSON (then it is read as data, and that names the error) */
 function tryJson(file: string): unknown {
-  try { return JSON.parse(readText(file)) } catch { return undefined }
+  try { return readJson(file) } catch { return undefined }
 }
 
 const str = (v: unknown, key: string, file: string): string | undefined => {

@@ -11,7 +11,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LlmError, fileError } from '../errors.js'
+import { LlmError } from '../errors.js'
+import { readJsonObject, type JsonObject } from '../json.js'
 import type { DecoderNameHints } from '../runtime/decoder.js'
 
 export interface GenerationDefaults {
@@ -49,25 +50,9 @@ export interface ModelFolder {
   tokenizerPath: string
 }
 
-type Json = Record<string, unknown>
+type Json = JsonObject
 
-export function readJson(file: string): Json {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw fileError(file, err)
-  }
-  try {
-    const v = JSON.parse(text) as unknown
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object')
-    return v as Json
-  } catch (err) {
-    throw new LlmError(`not valid JSON: ${(err as Error).message}`, { where: file })
-  }
-}
-
-const readOptional = (file: string): Json | undefined => (existsSync(file) ? readJson(file) : undefined)
+const readOptional = (file: string): Json | undefined => (existsSync(file) ? readJsonObject(file) : undefined)
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
 const ids = (v: unknown): number[] | undefined =>
   typeof v === 'number' ? [v] : Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { basename, join, relative, sep } from 'node:path'
 import { mkdirs } from '../atomic.js'
 import { LlmError } from '../errors.js'
+import { readJsonObject } from '../json.js'
 import { readManifest } from './manifest.js'
 import { takeLock } from './lock.js'
 import { lockPathOf, MANIFEST, modelsDir, repoIdOf, requireStoredModel, storedFolders } from './paths.js'
@@ -74,23 +75,16 @@ export interface ConfigSummary {
   dtype?: string
 }
 
-function readJson(p: string): Record<string, unknown> | undefined {
-  if (!existsSync(p)) return undefined
-  try {
-    const v = JSON.parse(readFileSync(p, 'utf8')) as unknown
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
-  } catch {
-    throw new LlmError('not valid JSON', { where: p, hint: 'the file is damaged: pull the model again' })
-  }
-}
+const readOptional = (p: string): Record<string, unknown> | undefined =>
+  existsSync(p) ? readJsonObject(p, { hint: 'the file is damaged: pull the model again' }) : undefined
 
 const num = (...vs: unknown[]): number | undefined => vs.find((v): v is number => typeof v === 'number')
 const str = (...vs: unknown[]): string | undefined => vs.find((v): v is string => typeof v === 'string')
 
 /** Hugging Face config.json names first, GPT-2-style aliases second, onnxruntime-genai's genai_config.json last. */
 export function summarizeConfig(dir: string): ConfigSummary {
-  const c = readJson(join(dir, 'config.json'))
-  const g = readJson(join(dir, 'genai_config.json'))
+  const c = readOptional(join(dir, 'config.json'))
+  const g = readOptional(join(dir, 'genai_config.json'))
   const gm = (g?.model ?? {}) as Record<string, unknown>
   const gd = (gm.decoder ?? {}) as Record<string, unknown>
   if (!c && !g) return {}

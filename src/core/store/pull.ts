@@ -1,7 +1,8 @@
-import { existsSync, linkSync, copyFileSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, linkSync, copyFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { mkdirs, replaceDir, writeFileAtomic } from '../atomic.js'
 import { LlmError, usageError } from '../errors.js'
+import { readJson } from '../json.js'
 import { downloadFile } from './download.js'
 import { filterIncluded } from './glob.js'
 import { fileUrl, hubOptionsFromEnv, isOfflineEnv, listRepoFiles, type RemoteFile } from './hub.js'
@@ -147,10 +148,10 @@ interface PullState {
 
 function readState(file: string): PullState | undefined {
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as PullState
-    return typeof s.commit === 'string' && s.done && typeof s.done === 'object' ? s : undefined
+    const s = readJson(file) as PullState | null
+    return s && typeof s.commit === 'string' && s.done && typeof s.done === 'object' ? s : undefined
   } catch {
-    return undefined
+    return undefined // none, or damaged by a crash: the pull starts over (the part files are rechecked)
   }
 }
 

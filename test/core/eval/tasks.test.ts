@@ -16,7 +16,7 @@ describe('data and templates', () => {
   it('JSONL: blank lines and CRLF are fine; a bad line is FILE:LINE', () => {
     expect(parseJsonl('{"a":1}\r\n\n{"a":2}\n', 'f.jsonl').map((d) => [d.doc.a, d.where])).toEqual([[1, 'f.jsonl:1'], [2, 'f.jsonl:3']])
     expect(errorOf(() => parseJsonl('{"a":1}\n[1,2]\n', 'f.jsonl')).oneLine()).toBe('f.jsonl:2: expected a JSON object on this line')
-    expect(errorOf(() => parseJsonl('{"a":1}\n{"a":\n', 'f.jsonl')).oneLine()).toMatch(/^f\.jsonl:2: malformed JSON/)
+    expect(errorOf(() => parseJsonl('{"a":1}\n{"a":\n', 'f.jsonl')).oneLine()).toMatch(/^f\.jsonl:2: not valid JSON: /)
   })
   it('templates fill {{field}}, {{ field|trim }}, and name a missing field with its line', () => {
     const d = { doc: { q: ' Why? \n', n: 3 }, where: 'x.jsonl:7' }
