@@ -2,15 +2,11 @@ import { Flags } from '@oclif/core'
 import { createInterface } from 'node:readline'
 import { basename } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
+import { intFlag, runtimeFlags, samplingFlag } from '../cli/flags.js'
 import { ChatSession, runPlainChat } from '../core/chat/index.js'
 import { openGenerator } from '../core/generate/index.js'
 import { parseDevice } from '../core/runtime/ort.js'
 import { modelsDir, repoIdOf } from '../core/store/index.js'
-
-/** A number flag with a range check that names the flag on error (the same rules as `llm generate`). */
-const num = (name: NumberFlagName, description: string) =>
-  Flags.custom<number>({ description, parse: async (input) => parseNumberFlag(name, input) })()
 
 export default class Chat extends BaseCommand {
   static override summary = 'Chat with a local model (interactive in a terminal, one answer per line when piped).'
@@ -35,13 +31,13 @@ export default class Chat extends BaseCommand {
   static override flags = {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
     system: Flags.string({ description: 'system prompt (change it in the chat with /system)' }),
-    'max-tokens': Flags.integer({ char: 'n', description: 'most new tokens per answer', default: 256, min: 1 }),
-    temperature: num('temperature', 'sampling temperature; 0 = greedy'),
-    'top-k': Flags.integer({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
-    'top-p': num('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
-    'min-p': num('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
-    'repeat-penalty': num('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
-    seed: Flags.integer({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
+    'max-tokens': intFlag({ char: 'n', description: 'most new tokens per answer', default: 256, min: 1 }),
+    temperature: samplingFlag('temperature', 'sampling temperature; 0 = greedy'),
+    'top-k': intFlag({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
+    'top-p': samplingFlag('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
+    'min-p': samplingFlag('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
+    'repeat-penalty': samplingFlag('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
+    seed: intFlag({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
     ...runtimeFlags(),
     plain: Flags.boolean({ description: 'plain mode even in a terminal (one answer per input line)', default: false }),
   }

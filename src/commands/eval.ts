@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { progressFlag, runtimeFlags } from '../cli/flags.js'
+import { intFlag, progressFlag, runtimeFlags } from '../cli/flags.js'
 import { createProgress, type Progress } from '../cli/progress.js'
 import { writeFileAtomic } from '../core/atomic.js'
 import { EXIT, usageError } from '../core/errors.js'
@@ -32,10 +32,10 @@ export default class Eval extends BaseCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
-    limit: Flags.integer({ description: 'evaluate only the first N items', min: 1 }),
-    'num-fewshot': Flags.integer({ description: 'few-shot examples per item (default: the task\'s, else 0)', min: 0 }),
-    'batch-size': Flags.integer({ description: 'sequences per forward pass', default: 1, min: 1 }),
-    seed: Flags.integer({ description: 'seed of the few-shot sampler', default: 1234, min: 0 }),
+    limit: intFlag({ description: 'evaluate only the first N items', min: 1 }),
+    'num-fewshot': intFlag({ description: 'few-shot examples per item (default: the task\'s, else 0)', min: 0 }),
+    'batch-size': intFlag({ description: 'sequences per forward pass', default: 1, min: 1 }),
+    seed: intFlag({ description: 'seed of the few-shot sampler', default: 1234, min: 0 }),
     data: Flags.string({ description: 'data file for a built-in task or task file' }),
     format: Flags.option({ options: ['multiple_choice', 'hellaswag', 'cloze', 'perplexity', 'generate'] as const, description: 'shape of a bare data file (default: from its fields)' })(),
     'context-field': Flags.string({ description: 'field holding the context / prompt' }),
@@ -43,7 +43,7 @@ export default class Eval extends BaseCommand {
     'gold-field': Flags.string({ description: 'field holding the gold choice (index or text)' }),
     'target-field': Flags.string({ description: 'field holding the cloze continuation / generation reference' }),
     'text-field': Flags.string({ description: 'field holding the text of a perplexity JSONL file', default: 'text' }),
-    'max-length': Flags.integer({ description: 'model context in tokens (default: config.json max_position_embeddings)', min: 2 }),
+    'max-length': intFlag({ description: 'model context in tokens (default: config.json max_position_embeddings)', min: 2 }),
     output: Flags.string({ char: 'o', description: 'write the results JSON here (atomically, at the end)' }),
     'log-samples': Flags.string({ description: 'write one JSON line per item here (atomically, at the end)' }),
     'fail-under': Flags.string({ description: 'METRIC=VALUE: exit 3 when the metric misses it (repeatable)', multiple: true, multipleNonGreedy: true }),

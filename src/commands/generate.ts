@@ -1,14 +1,9 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
-import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
+import { intFlag, runtimeFlags, samplingFlag } from '../cli/flags.js'
 import { DEFAULT_MAX_TOKENS, openGenerator, type ChatMessage, type Prompt, type SamplingParams } from '../core/generate/index.js'
 import { parseDevice } from '../core/runtime/ort.js'
-
-/** Number flags are parsed in run(): an error thrown inside oclif's parse gets a second line. */
-function numberFlag(name: NumberFlagName, input: string | undefined): number | undefined {
-  return input === undefined ? undefined : parseNumberFlag(name, input)
-}
 
 export default class Generate extends BaseCommand {
   static override summary = 'Generate text from a prompt with a local model (streams to stdout).'
@@ -30,15 +25,15 @@ export default class Generate extends BaseCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
-    'max-tokens': Flags.integer({ char: 'n', description: `most new tokens (default: generation_config.json max_new_tokens, else ${DEFAULT_MAX_TOKENS})`, min: 0 }),
-    temperature: Flags.string({ description: 'sampling temperature; 0 = greedy' }),
-    'top-k': Flags.integer({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
-    'top-p': Flags.string({ description: 'nucleus: keep the top tokens holding this probability mass (1 = off)' }),
-    'min-p': Flags.string({ description: 'drop tokens less likely than MIN_P x the top one (0 = off)' }),
-    'repeat-penalty': Flags.string({ description: 'divide positive / multiply negative logits of the last 64 tokens (1 = off)' }),
-    'presence-penalty': Flags.string({ description: 'subtract from logits of tokens seen in the last 64 (0 = off)' }),
-    'frequency-penalty': Flags.string({ description: 'subtract count x this from logits (0 = off)' }),
-    seed: Flags.integer({ description: 'sampling seed: the same seed gives the same text (default: random)', min: 0 }),
+    'max-tokens': intFlag({ char: 'n', description: `most new tokens (default: generation_config.json max_new_tokens, else ${DEFAULT_MAX_TOKENS})`, min: 0 }),
+    temperature: samplingFlag('temperature', 'sampling temperature; 0 = greedy'),
+    'top-k': intFlag({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
+    'top-p': samplingFlag('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
+    'min-p': samplingFlag('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
+    'repeat-penalty': samplingFlag('repeat-penalty', 'divide positive / multiply negative logits of the last 64 tokens (1 = off)'),
+    'presence-penalty': samplingFlag('presence-penalty', 'subtract from logits of tokens seen in the last 64 (0 = off)'),
+    'frequency-penalty': samplingFlag('frequency-penalty', 'subtract count x this from logits (0 = off)'),
+    seed: intFlag({ description: 'sampling seed: the same seed gives the same text (default: random)', min: 0 }),
     stop: Flags.string({ description: 'stop when this text appears (not printed); repeat the flag for several; \\n and \\t are understood', multiple: true, multipleNonGreedy: true }),
     system: Flags.string({ description: 'system message (implies --chat)' }),
     chat: Flags.boolean({ description: "wrap the prompt in the model's chat template as a user message", default: false }),
@@ -60,10 +55,8 @@ export default class Generate extends BaseCommand {
     const prompt: Prompt = chat ? { messages } : text
 
     const sampling: Partial<SamplingParams> = {
-      temperature: numberFlag('temperature', flags.temperature), topK: flags['top-k'], topP: numberFlag('top-p', flags['top-p']),
-      minP: numberFlag('min-p', flags['min-p']), repeatPenalty: numberFlag('repeat-penalty', flags['repeat-penalty']),
-      presencePenalty: numberFlag('presence-penalty', flags['presence-penalty']),
-      frequencyPenalty: numberFlag('frequency-penalty', flags['frequency-penalty']), seed: flags.seed,
+      temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'],
+      presencePenalty: flags['presence-penalty'], frequencyPenalty: flags['frequency-penalty'], seed: flags.seed,
     }
     const gen = await openGenerator(flags.model, { device, threads: flags.threads, onInfo: (l) => this.note(l) })
     try {

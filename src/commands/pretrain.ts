@@ -1,17 +1,9 @@
 import { Flags, type Interfaces } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { progressFlag } from '../cli/flags.js'
-import { EXIT, usageError } from '../core/errors.js'
+import { floatFlag, intFlag, progressFlag } from '../cli/flags.js'
+import { EXIT } from '../core/errors.js'
 import { FIELDS, checkFlags, readConfigFile, resolveOptions, type PartialOptions } from '../core/train/options.js'
 import { pretrain } from '../core/train/run.js'
-
-const float = Flags.custom<number>({
-  parse: async (s, _ctx, opts) => {
-    const v = Number(s)
-    if (s.trim() === '' || !Number.isFinite(v)) throw usageError(`'${s}' is not a number`, { where: `--${opts.name}` })
-    return v
-  },
-})
 
 /** oclif flags generated from the one field list in core/train/options.ts (no defaults here:
  *  a flag given beats the config file, which beats the defaults core fills in) */
@@ -19,8 +11,8 @@ function trainFlags() {
   const out: Interfaces.FlagInput = {}
   for (const [name, f] of Object.entries(FIELDS)) {
     const common = { description: f.help, helpGroup: groupOf(name) }
-    if (f.kind === 'int') out[name] = Flags.integer({ ...common })
-    else if (f.kind === 'float') out[name] = float({ ...common })
+    if (f.kind === 'int') out[name] = intFlag({ ...common, min: f.min, max: f.max })
+    else if (f.kind === 'float') out[name] = floatFlag({ ...common, min: f.min, max: f.max })
     else if (f.kind === 'bool') out[name] = Flags.boolean({ ...common, allowNo: true })
     else if (f.kind === 'strings') out[name] = Flags.string({ ...common, multiple: true })
     else out[name] = Flags.string({ ...common, ...(f.choices ? { options: [...f.choices] } : {}) })
@@ -54,7 +46,7 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     config: Flags.string({ description: 'YAML file of options; keys are the flag names (flags given win)', helpGroup: 'GLOBAL' }),
     resume: Flags.boolean({ description: 'continue the run in --out (its saved options apply; --steps may grow)', default: false }),
     progress: progressFlag(),
-    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing)', hidden: true, min: 1 }),
+    'stop-at': intFlag({ description: 'stop as if interrupted once this many steps are done (testing)', hidden: true, min: 1 }),
   }
 
   async run(): Promise<void> {
