@@ -5,7 +5,8 @@
  * each command's median minus node's.
  *
  *   npm run bench:startup            (builds, then: node dist/bench/startup.js)
- *   options: --rounds N (default 20)  --json
+ *   options: --rounds N (default 20)  --json  --compare DIR (also run DIR's bin/run.js, a built
+ *            checkout of another commit, in the same rounds)
  *
  * Goal (issue 15): `llm --version` and `llm tokenize --count hi` within 0.2 s of `node -e 0`.
  */
@@ -24,14 +25,22 @@ const rounds = Number(arg('rounds', '20'))
 const json = process.argv.includes('--json')
 const home = mkdtempSync(join(tmpdir(), 'llm-bench-startup-')) // an empty store for `models list`
 
-const llm = (...args: string[]) => [resolve(repo, 'bin/run.js'), ...args]
+// --compare DIR: the same commands from another built checkout (e.g. the previous commit), in the same rounds
+const other = arg('compare', '')
+const commands = (root: string, tag: string): Array<{ name: string; argv: string[] }> => {
+  const llm = (...args: string[]) => [resolve(root, 'bin/run.js'), ...args]
+  return [
+    { name: `llm --version${tag}`, argv: llm('--version') },
+    { name: `llm tokenize -t models/default --count hi${tag}`, argv: llm('tokenize', '-t', resolve(repo, 'models/default'), '--count', 'hi') },
+    { name: `llm tokenize --encoding cl100k_base --count hi${tag}`, argv: llm('tokenize', '--encoding', 'cl100k_base', '--count', 'hi') },
+    { name: `llm models list${tag}`, argv: llm('models', 'list') },
+    { name: `llm generate --help${tag}`, argv: llm('generate', '--help') },
+  ]
+}
 const CASES: Array<{ name: string; argv: string[] }> = [
   { name: 'node -e 0', argv: ['-e', '0'] },
-  { name: 'llm --version', argv: llm('--version') },
-  { name: 'llm tokenize -t models/default --count hi', argv: llm('tokenize', '-t', resolve(repo, 'models/default'), '--count', 'hi') },
-  { name: 'llm tokenize --encoding cl100k_base --count hi', argv: llm('tokenize', '--encoding', 'cl100k_base', '--count', 'hi') },
-  { name: 'llm models list', argv: llm('models', 'list') },
-  { name: 'llm generate --help', argv: llm('generate', '--help') },
+  ...commands(repo, ''),
+  ...(other ? commands(resolve(other), ' [--compare]') : []),
 ]
 
 function once(argv: string[]): number {
@@ -58,6 +67,6 @@ if (json) {
   process.stdout.write(JSON.stringify({ rounds, node: process.version, rows }) + '\n')
 } else {
   process.stdout.write(`start-up, ${rounds} rounds, medians (node ${process.version})\n`)
-  process.stdout.write(`${'command'.padEnd(50)}${'median'.padStart(9)}${'− node'.padStart(9)}${'min'.padStart(8)}\n`)
-  for (const r of rows) process.stdout.write(`${r.command.padEnd(50)}${`${r.median_ms} ms`.padStart(9)}${`${r.over_node_ms} ms`.padStart(9)}${`${r.min_ms} ms`.padStart(8)}\n`)
+  process.stdout.write(`${'command'.padEnd(62)}${'median'.padStart(9)}${'− node'.padStart(9)}${'min'.padStart(8)}\n`)
+  for (const r of rows) process.stdout.write(`${r.command.padEnd(62)}${`${r.median_ms} ms`.padStart(9)}${`${r.over_node_ms} ms`.padStart(9)}${`${r.min_ms} ms`.padStart(8)}\n`)
 }
