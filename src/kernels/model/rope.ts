@@ -48,7 +48,9 @@ function llama3(inv: number[], factor: number, lo: number, hi: number, old: numb
 
 export function ropeFromHf(f: ConfigFields, family: Family, headDim: number, maxPositions: number): Rope {
   const theta = f.num('rope_theta', 10000)
-  const partial = family === 'phi3' ? f.num('partial_rotary_factor', 1) : f.json.partial_rotary_factor === undefined ? 1 : f.num('partial_rotary_factor')
+  // only Phi-3's attention splits heads into rotated and passed-through dims (modeling_phi3.py)
+  if (family !== 'phi3') f.only('partial_rotary_factor', [1], `${family} rotates whole heads`)
+  const partial = family === 'phi3' ? f.num('partial_rotary_factor', 1) : 1
   const rotaryDim = Math.floor(headDim * partial)
   if (rotaryDim % 2 !== 0 || rotaryDim === 0) f.fail('partial_rotary_factor', `gives ${rotaryDim} rotary dims of a ${headDim}-dim head; RoPE needs an even, non-zero count`)
   const base = defaultInvFreq(theta, rotaryDim)
