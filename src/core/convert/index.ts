@@ -4,7 +4,7 @@
  *   --from hf        a Hugging Face folder (safetensors, any supported family) → the same files
  *                    plus the inference graph, loadable by llm and transformers.js unchanged
  */
-import { copyFileSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { mkdirs, replaceDir } from '../atomic.js'
@@ -22,7 +22,8 @@ export { CONVERT_SOURCES, type ConvertSource } from './sources.js'
 export { exportOnnx, graphBytes, writeGraph } from './onnx.js'
 
 export interface ConvertOptions {
-  from: ConvertSource
+  /** default: hf for a folder, llama2c for a file */
+  from?: ConvertSource
   src: string
   /** llama2c only */
   tokenizer?: string
@@ -60,8 +61,9 @@ function convertTokenizer(path: string): { json: Record<string, unknown>; vocabS
 }
 
 export function convert(opts: ConvertOptions): ConvertResult {
-  if (opts.from === 'hf') return convertHf(opts)
-  if (opts.from !== 'llama2c') throw usageError(`unknown source format '${opts.from as string}'`, { where: '--from', hint: `known: ${CONVERT_SOURCES.join(', ')}` })
+  const from = opts.from ?? (existsSync(opts.src) && statSync(opts.src).isDirectory() ? 'hf' : 'llama2c')
+  if (from === 'hf') return convertHf(opts)
+  if (from !== 'llama2c') throw usageError(`unknown source format '${from as string}'`, { where: '--from', hint: `known: ${CONVERT_SOURCES.join(', ')}` })
   if (!opts.tokenizer) throw usageError('--from llama2c needs the model\'s tokenizer', { where: '--tokenizer', hint: 'pass --tokenizer tok.model (SentencePiece) or tokenizer.bin (llama2.c)' })
   checkOutputDir(opts.out, opts.force ?? false) // before the slow part
   const ckpt = readLlama2cCheckpoint(opts.src)
