@@ -66,8 +66,9 @@ export const samplingFlag = (name: SamplingFlagName, description: string) => flo
 export const progressFlag = () =>
   Flags.option({ options: ['auto', 'bar', 'jsonl', 'none'] as const, description: 'progress on stderr', default: 'auto' })()
 
-/** `--device` and `--threads`, for the commands that run a model through onnxruntime. */
+/** `--device`, `--threads` and `--adapter`, for the commands that run a model through onnxruntime. */
 export const runtimeFlags = () => ({
   device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
   threads: intFlag({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+  adapter: Flags.string({ description: 'a PEFT LoRA adapter to run on top of the model (merged into its safetensors in memory)' }),
 })

@@ -58,7 +58,7 @@ export default class Generate extends BaseCommand {
       temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'],
       presencePenalty: flags['presence-penalty'], frequencyPenalty: flags['frequency-penalty'], seed: flags.seed,
     }
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, onInfo: (l) => this.note(l) })
     try {
       const r = await gen.generate(prompt, {
         maxTokens: flags['max-tokens'],
