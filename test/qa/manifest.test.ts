@@ -20,7 +20,8 @@ describe('oclif manifest', () => {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { commands: Record<string, unknown> }
     const commandsDir = join(repoRoot, 'dist/src/commands')
     const compiled = files(commandsDir).filter((f) => f.endsWith('.js'))
-    const ids = compiled.map((f) => relative(commandsDir, f).replace(/\.js$/, '').split(sep).join(':')).sort()
+    // oclif's ids: the path below commands/, ':'-separated; a folder's index.js is the folder's command
+    const ids = compiled.map((f) => relative(commandsDir, f).replace(/\.js$/, '').replace(/(^|[/\\])index$/, '').split(sep).join(':')).sort()
     expect(Object.keys(manifest.commands).sort()).toEqual(ids)
     const written = statSync(manifestFile).mtimeMs
     expect(compiled.filter((f) => statSync(f).mtimeMs > written)).toEqual([])

@@ -35,8 +35,7 @@ describe('models pull and rm under faults', () => {
     writeFileSync(join(src, 'README.md'), '# tiny\n')
     hub = await startHubServer({ [REPO]: { dir: src } }, { lfsMin: 100_000, separateCdn: true })
     home = mkdtempSync(join(tmpdir(), 'llm-store-'))
-    // a short stall timeout so the stalled cases end quickly; the good cases never wait for it
-    env = { LLM_HOME: home, HF_ENDPOINT: hub.url, HF_HUB_DOWNLOAD_TIMEOUT: '0.5', HF_HUB_ETAG_TIMEOUT: '0.5' }
+    env = { LLM_HOME: home, HF_ENDPOINT: hub.url }
   })
   afterEach(async () => {
     await hub.close()
@@ -45,12 +44,15 @@ describe('models pull and rm under faults', () => {
   })
 
   const modelDir = () => join(home, 'models', FOLDER)
+  // a short stall timeout for the calls that stall, so they end soon (the others keep the default:
+  // a loaded machine may well be slower than this to answer)
+  const stalling = () => ({ ...env, HF_HUB_DOWNLOAD_TIMEOUT: '1.5', HF_HUB_ETAG_TIMEOUT: '1.5' })
 
   it('a download that stalls mid-file fails with a clear error, keeps what it got, and the next pull resumes', async () => {
     hub.faults.stallAfter = { 'weights.bin': 40_000 }
-    const err = await pullModel(REPO, { env }).catch((e: unknown) => e)
+    const err = await pullModel(REPO, { env: stalling() }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(LlmError)
-    expect((err as LlmError).oneLine()).toMatch(/download interrupted after 40000 bytes: nothing received from the server for 0\.5 s \(stalled connection\).*hint: run the same command again: it resumes/)
+    expect((err as LlmError).oneLine()).toMatch(/download interrupted after 40000 bytes: nothing received from the server for 1\.5 s \(stalled connection\).*hint: run the same command again: it resumes/)
     expect(existsSync(modelDir())).toBe(false)
     const part = join(home, 'models', '.partial', FOLDER, '.llm-parts', 'weights.bin.part')
     expect(statSync(part).size).toBe(40_000)
@@ -64,9 +66,9 @@ describe('models pull and rm under faults', () => {
 
   it('a hub that never answers the listing fails with a clear error instead of hanging', async () => {
     hub.faults.stallListing = true
-    const e = (await pullModel(REPO, { env }).catch((x: unknown) => x)) as LlmError
+    const e = (await pullModel(REPO, { env: stalling() }).catch((x: unknown) => x)) as LlmError
     expect(e).toBeInstanceOf(LlmError)
-    expect(e.oneLine()).toMatch(/\/api\/models\/test-owner\/tiny\/revision\/main\?blobs=true: no answer from the server for 0\.5 s \(stalled connection\)/)
+    expect(e.oneLine()).toMatch(/\/api\/models\/test-owner\/tiny\/revision\/main\?blobs=true: no answer from the server for 1\.5 s \(stalled connection\)/)
     expect(existsSync(modelDir())).toBe(false)
     const bad = (await pullModel(REPO, { env: { ...env, HF_HUB_DOWNLOAD_TIMEOUT: 'soon' } }).catch((x: unknown) => x)) as LlmError
     expect(bad.oneLine()).toMatch(/^HF_HUB_DOWNLOAD_TIMEOUT: expected a number of seconds > 0, got 'soon'/)
