@@ -2,7 +2,10 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Plugin, flush, handle, run } from '@oclif/core'
+import { Plugin } from '@oclif/core/config'
+import { flush } from '@oclif/core/flush'
+import { handle } from '@oclif/core/handle'
+import { run } from '@oclif/core/run'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

@@ -3,7 +3,7 @@
  * core/train/options.ts (no defaults here: a flag given beats the config file, which beats the
  * defaults core fills in), and the inverse: parsed flags → the options the user gave.
  */
-import { Flags, type Interfaces } from '@oclif/core'
+import { Flags, type Interfaces } from './oclif.js'
 import { checkFlags, fieldsFor, type PartialOptions, type TrainCommand } from '../core/train/options.js'
 import { floatFlag, intFlag } from './flags.js'
 

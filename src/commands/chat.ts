@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../cli/oclif.js'
 import { createInterface } from 'node:readline'
 import { basename } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'

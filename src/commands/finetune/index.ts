@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import chalk from 'chalk'
 import { BaseCommand } from '../../cli/base-command.js'
 import { intFlag, progressFlag } from '../../cli/flags.js'

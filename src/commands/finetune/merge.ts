@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { mergeAdapter } from '../../core/train/finetune/merge.js'
 
