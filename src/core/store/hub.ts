@@ -175,10 +175,10 @@ export async function hubGet(url: string, opts: HubOptions, headers: Record<stri
         cause: e,
       })
     }
+    watch.stop() // headers are in; the body is watched once it is read
     collectMeta(res.headers, meta, hop === 0)
     const loc = res.headers.get('location')
     if (res.status >= 300 && res.status < 400 && loc) {
-      watch.stop()
       await res.body?.cancel()
       current = new URL(loc, current).toString()
       continue
@@ -192,8 +192,9 @@ export async function hubGet(url: string, opts: HubOptions, headers: Record<stri
         try {
           if (!res.body) return
           for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-            watch.kick()
+            watch.stop() // the caller's time with the chunk (a disk write) is not the network's
             yield chunk
+            watch.kick()
           }
         } catch (e) {
           throw watch.stalled ? stalledError(where, opts.timeoutMs, 'nothing received', e) : e
@@ -210,20 +211,31 @@ export async function hubGet(url: string, opts: HubOptions, headers: Record<stri
   throw new LlmError('too many redirects', { where: url })
 }
 
-/** An AbortSignal that fires when `ms` pass without a kick(). */
+/**
+ * An AbortSignal that fires when `ms` pass without a kick() while armed. It is disarmed between
+ * the response headers and the first read of the body, so that what the caller does in between
+ * (hashing a resumed part file can take a while) is not taken for a stall.
+ */
 function stallWatch(ms: number): { signal: AbortSignal; stalled: boolean; kick(): void; stop(): void } {
   const ac = new AbortController()
+  let timer: NodeJS.Timeout | undefined
   const w = {
     signal: ac.signal,
     stalled: false,
-    kick: () => timer.refresh(),
-    stop: () => clearTimeout(timer),
+    kick: () => {
+      if (timer) return void timer.refresh()
+      timer = setTimeout(() => {
+        w.stalled = true
+        ac.abort()
+      }, ms)
+      timer.unref() // the request's socket keeps the process alive while it waits, not this timer
+    },
+    stop: () => {
+      clearTimeout(timer)
+      timer = undefined
+    },
   }
-  const timer = setTimeout(() => {
-    w.stalled = true
-    ac.abort()
-  }, ms)
-  timer.unref() // the request's socket keeps the process alive while it waits, not this timer
+  w.kick()
   return w
 }
 
