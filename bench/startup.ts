@@ -2,7 +2,7 @@
  * Start-up as a user meets it: whole `llm` processes against `node -e 0` (the floor no Node CLI
  * can go under), run side by side: each round runs every command once, in turn (A B C A B C …),
  * so load from other processes falls on all alike; medians over the rounds are reported, and
- * each command's median minus node's.
+ * each command's median minus node's, for wall time and for CPU time (user + sys).
  *
  *   npm run bench:startup            (builds, then: node dist/bench/startup.js)
  *   options: --rounds N (default 20)  --json  --compare DIR (also run DIR's bin/run.js, a built
@@ -43,12 +43,23 @@ const CASES: Array<{ name: string; argv: string[] }> = [
   ...(other ? commands(resolve(other), ' [--compare]') : []),
 ]
 
-function once(argv: string[]): number {
+/**
+ * One run: wall time, and the CPU time (user + sys) the process used, from bash's `times` (on a
+ * loaded machine wall time includes waiting for a core; CPU time is the work itself).
+ */
+function once(argv: string[]): { wall: number; cpu: number } {
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, argv, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production', LLM_HOME: home } })
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  const r = spawnSync('bash', ['-c', '"$0" "$@" >/dev/null; s=$?; times >&2; exit $s', process.execPath, ...argv], {
+    cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', LLM_HOME: home },
+  })
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
-  return ms
+  const children = r.stderr.trim().split('\n').at(-1)!.split(/\s+/).map((t) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t)
+    if (!m) throw new Error(`unexpected 'times' output: ${r.stderr}`)
+    return (Number(m[1]) * 60 + Number(m[2])) * 1000
+  })
+  return { wall, cpu: children[0]! + children[1]! }
 }
 
 const median = (xs: number[]): number => {
@@ -57,16 +68,31 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
-const times = CASES.map(() => [] as number[])
+const wall = CASES.map(() => [] as number[])
+const cpu = CASES.map(() => [] as number[])
 for (const c of CASES) once(c.argv) // warm the file cache
-for (let r = 0; r < rounds; r++) CASES.forEach((c, i) => times[i]!.push(once(c.argv)))
+for (let r = 0; r < rounds; r++) {
+  CASES.forEach((c, i) => {
+    const t = once(c.argv)
+    wall[i]!.push(t.wall)
+    cpu[i]!.push(t.cpu)
+  })
+}
 
-const base = median(times[0]!)
-const rows = CASES.map((c, i) => ({ command: c.name, median_ms: Math.round(median(times[i]!)), over_node_ms: Math.round(median(times[i]!) - base), min_ms: Math.round(Math.min(...times[i]!)) }))
+const base = median(wall[0]!)
+const baseCpu = median(cpu[0]!)
+const rows = CASES.map((c, i) => ({
+  command: c.name,
+  median_ms: Math.round(median(wall[i]!)), over_node_ms: Math.round(median(wall[i]!) - base), min_ms: Math.round(Math.min(...wall[i]!)),
+  cpu_ms: Math.round(median(cpu[i]!)), cpu_over_node_ms: Math.round(median(cpu[i]!) - baseCpu),
+}))
 if (json) {
   process.stdout.write(JSON.stringify({ rounds, node: process.version, rows }) + '\n')
 } else {
   process.stdout.write(`start-up, ${rounds} rounds, medians (node ${process.version})\n`)
-  process.stdout.write(`${'command'.padEnd(62)}${'median'.padStart(9)}${'− node'.padStart(9)}${'min'.padStart(8)}\n`)
-  for (const r of rows) process.stdout.write(`${r.command.padEnd(62)}${`${r.median_ms} ms`.padStart(9)}${`${r.over_node_ms} ms`.padStart(9)}${`${r.min_ms} ms`.padStart(8)}\n`)
+  process.stdout.write(`${'command'.padEnd(62)}${'wall'.padStart(9)}${'− node'.padStart(9)}${'min'.padStart(8)}${'cpu'.padStart(9)}${'− node'.padStart(9)}\n`)
+  for (const r of rows) {
+    process.stdout.write(`${r.command.padEnd(62)}${`${r.median_ms} ms`.padStart(9)}${`${r.over_node_ms} ms`.padStart(9)}${`${r.min_ms} ms`.padStart(8)}` +
+      `${`${r.cpu_ms} ms`.padStart(9)}${`${r.cpu_over_node_ms} ms`.padStart(9)}\n`)
+  }
 }
