@@ -25,7 +25,7 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     config: Flags.string({ description: 'YAML file of options; keys are the flag names (flags given win)', helpGroup: 'GLOBAL' }),
     resume: Flags.boolean({ description: 'continue the run in --out (its saved options apply; --steps may grow)', default: false }),
     progress: progressFlag(),
-    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing)', hidden: true, min: 1 }),
+    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing; 0 = before the first step)', hidden: true, min: 0 }),
   }
 
   async run(): Promise<void> {

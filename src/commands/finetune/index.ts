@@ -30,7 +30,7 @@ exits 130; --resume continues exactly. 'llm finetune merge' folds an adapter int
     resume: Flags.boolean({ description: 'continue the run in --out (its saved options apply; --steps may grow)', default: false }),
     'dry-run': Flags.boolean({ description: 'show the first samples with their trained tokens marked and the token statistics; train nothing', default: false }),
     progress: progressFlag(),
-    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing)', hidden: true, min: 1 }),
+    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing; 0 = before the first step)', hidden: true, min: 0 }),
   }
 
   async run(): Promise<void> {
