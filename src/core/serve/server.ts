@@ -72,6 +72,7 @@ export class LlmServer {
   private draining = false
   private idleWaiters: (() => void)[] = []
   private drained?: Promise<void>
+  private listenUrl = ''
 
   constructor(readonly opts: ServerOptions) {
     this.log = new RequestLog({ enabled: opts.log ?? true, env: opts.env, path: opts.dbPath, onError: opts.onLogError })
@@ -92,14 +93,13 @@ export class LlmServer {
         : err))
       s.http.listen(opts.port ?? 8080, host.replace(/^\[|\]$/g, ''), () => resolve())
     })
+    const a = s.http.address() as AddressInfo
+    s.listenUrl = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
     return s
   }
 
-  get address(): AddressInfo { return this.http.address() as AddressInfo }
-  get url(): string {
-    const a = this.address
-    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
-  }
+  /** http://HOST:PORT as bound (the port chosen when 0 was asked) */
+  get url(): string { return this.listenUrl }
 
   get running(): number { return this.inFlight }
 
@@ -168,6 +168,8 @@ export class LlmServer {
       if (!route) throw new ApiError(404, `Unknown request URL: ${req.method} ${path}`, 'invalid_request_error', 'unknown_url')
       if (req.method !== 'POST') throw methodNotAllowed('POST')
       const body = await readJson(req, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY)
+      // a request still arriving when the drain began is turned away; running and queued ones finish
+      if (this.draining) throw new ApiError(503, 'the server is shutting down', 'server_error', 'server_shutting_down')
       if (route === 'embeddings') {
         const ereq = parseEmbeddingsRequest(body)
         Object.assign(record, { model: ereq.model, prompt: ereq.input.join('\n'), options: { encoding_format: ereq.encodingFormat, inputs: ereq.input.length } })
@@ -205,7 +207,7 @@ export class LlmServer {
       if (ac.signal.aborted) throw new ApiError(499, 'the client went away', 'invalid_request_error', 'client_closed')
       await respondGeneration(pool, gen, greq, res, ac.signal, (o) => {
         Object.assign(record, {
-          response: o.texts.join('\n\n'), finishReason: o.finishReasons.join(',') || undefined,
+          response: o.texts.join('\n\n'), finishReason: o.aborted ? 'abort' : o.finishReasons.join(',') || undefined,
           promptTokens: o.promptTokens, completionTokens: o.completionTokens, prefillMs: o.prefillMs, decodeMs: o.decodeMs,
         })
         finishLog(o.aborted ? 499 : 200, o.aborted ? 'the client went away' : undefined)
