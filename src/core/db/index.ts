@@ -12,7 +12,7 @@
  * LLM_NO_LOG=1 (or true/yes) turns all writing off: commands then never open the database.
  */
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { LlmError } from '../errors.js'
 import { llmHome } from '../store/paths.js'
@@ -82,6 +82,15 @@ export function migrate(db: Db, path = 'database'): number {
     }).immediate()
   }
   return MIGRATIONS.length
+}
+
+/**
+ * Run `fn` on the database when it exists, else return `absent` without creating it (readers:
+ * `llm logs list` on a fresh machine shows nothing instead of making an empty file).
+ */
+export function readDb<T>(fn: (db: Db) => T, absent: T, env: NodeJS.ProcessEnv = process.env): T {
+  if (!existsSync(dbPath(env))) return absent
+  return withDb(fn, { env })
 }
 
 /** Run `fn` with an open database and close it afterwards. */

@@ -4,6 +4,7 @@
  * Each insert is its own transaction, committed before the response is finished.
  */
 import { usageError } from '../errors.js'
+import { modelId } from '../serve/pool.js'
 import { loggingEnabled, openDb, type Db } from './index.js'
 
 export type RequestSource = 'serve' | 'generate' | 'chat'
@@ -153,5 +154,27 @@ export class RequestLog {
   close(): void {
     this.db?.close()
     this.db = undefined
+  }
+}
+
+/** The log row for one generation by `llm generate` / `llm chat` (one row per chat turn). */
+export function generationRecord(g: {
+  source: RequestSource
+  modelDir: string
+  prompt: string
+  messages?: readonly { role: string; content: string }[]
+  result: { text: string; prompt_ids: readonly number[]; ids: readonly number[]; finish_reason: string; seed: number; timings: { prefill_ms: number; decode_ms: number } }
+  /** the answer as shown, when it differs from result.text (chat trims it) */
+  response?: string
+  options: Record<string, unknown>
+  startedAt: Date
+  durationMs: number
+}): RequestRecord {
+  return {
+    createdAt: g.startedAt, source: g.source, model: modelId(g.modelDir), prompt: g.messages ? g.messages.map((m) => m.content).join('\n') : g.prompt,
+    messages: g.messages, response: g.response ?? g.result.text, finishReason: g.result.finish_reason,
+    promptTokens: g.result.prompt_ids.length, completionTokens: g.result.ids.length, durationMs: g.durationMs,
+    prefillMs: g.result.timings.prefill_ms, decodeMs: g.result.timings.decode_ms,
+    options: { ...Object.fromEntries(Object.entries(g.options).filter(([, v]) => v !== undefined)), seed: g.result.seed }, client: `llm ${g.source}`,
   }
 }

@@ -48,6 +48,8 @@ export interface RunHandle {
   logMetric(step: number, key: string, value: number, timestamp?: number): void
   logMetrics(step: number, values: Record<string, number | undefined>, timestamp?: number): void
   logArtifact(path: string, kind?: string): void
+  /** add fields known only later (e.g. the hash of a tokenizer the run trained) */
+  updateSignature(extra: Partial<RunSignature>): void
   finish(status: Exclude<RunStatusName, 'RUNNING' | 'SCHEDULED'>, summary?: Record<string, unknown>): void
 }
 
@@ -86,6 +88,11 @@ export function startRun(opts: StartRunOptions): RunHandle {
     logArtifact(path, kind) {
       db?.prepare('INSERT OR IGNORE INTO run_artifacts (run_id, path, kind) VALUES (?, ?, ?)').run(id, resolve(path), kind ?? null)
       mlflow?.logArtifact(path)
+    },
+    updateSignature(extra) {
+      Object.assign(opts.signature, extra)
+      db?.prepare('UPDATE runs SET signature = ? WHERE id = ?').run(JSON.stringify(opts.signature), id)
+      mlflow?.setTag('llm.signature', JSON.stringify(opts.signature))
     },
     finish(status, summary) {
       if (finished) return

@@ -113,7 +113,7 @@ export class MlflowRun {
     this.setTag('mlflow.user', String(this.info.user_id))
     this.setTag('mlflow.source.type', 'LOCAL')
     for (const [k, v] of Object.entries(opts.tags ?? {})) this.setTag(k, v)
-    for (const [k, v] of Object.entries(opts.params ?? {})) this.logParam(k, v)
+    for (const [k, v] of Object.entries(opts.params ?? {})) if (v !== undefined) this.logParam(k, v)
   }
 
   private writeMeta(): void {
