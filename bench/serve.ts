@@ -44,7 +44,7 @@ async function batchProbe(): Promise<void> {
   const { greedyBatch, generateWithModel } = await import('../src/core/generate/index.js')
   const model = await Model.load(MODEL)
   const ids = PROMPTS.map((p) => model.encodePrompt(p))
-  const single = []
+  const single: number[][] = []
   for (const p of ids) single.push((await generateWithModel(model, { ids: p }, { maxTokens: MAX_TOKENS, sampling: { temperature: 0 } })).ids)
   console.log(`batching probe (greedyBatch, ${MAX_TOKENS} tokens per row, median of ${REPS + 1}):`)
   let base = 0
