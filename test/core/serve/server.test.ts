@@ -136,6 +136,10 @@ describe('serve: errors in OpenAI shape, and still serving afterwards', () => {
     const big = await client.completions.create({ model: 'default', prompt: 'x'.repeat(100_000), max_tokens: 1 }).catch((e: unknown) => e)
     expect((big as { status?: number }).status).toBe(413)
 
+    const long = await client.completions.create({ model: 'default', prompt: 'y'.repeat(300), max_tokens: 1 }).catch((e: unknown) => e)
+    expect((long as { status?: number; code?: string }).status).toBe(400)
+    expect((long as { code?: string }).code).toBe('context_length_exceeded')
+
     const ok = await client.completions.create({ model: 'default', prompt: 'A', temperature: 0, max_tokens: 3 })
     expect(ok.choices[0]!.text.length).toBe(3)
   })
