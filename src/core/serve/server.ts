@@ -189,7 +189,8 @@ export class LlmServer {
     } catch (err) {
       const e = toApiError(err)
       if (e.status === 499) { finishLog(499, e.message); res.destroy(); return }
-      finishLog(e.status, e.message)
+      // an unauthenticated caller gets no row: the key is what keeps strangers from filling the log
+      if (e.status !== 401) finishLog(e.status, e.message)
       if (e.status === 413) res.setHeader('connection', 'close')
       sendError(res, e)
     } finally {
