@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPrompt, calibrate, classify, contentFreePrior, CONTENT_FREE, DEFAULT_TEMPLATE, softmax } from '../../../src/core/classify/index.js'
-import { encodePair, prefixToken } from '../../../src/core/eval/index.js'
+import { encodePair, macroF1, prefixToken, resolveTask, runTask } from '../../../src/core/eval/index.js'
 import { Model } from '../../../src/core/model/index.js'
 import { hasShared, repoRoot, runCli, shared, skipWithout } from '../../helpers.js'
 
@@ -26,6 +26,11 @@ describe('classification math', () => {
     const s = softmax([0, Math.log(3)])
     expect(s[0]).toBeCloseTo(0.25, 14)
     expect(s[1]).toBeCloseTo(0.75, 14)
+  })
+  it('macro-F1 is the mean of per-class F1 (scikit-learn average=macro, zero_division=0)', () => {
+    // gold 0 0 1 1 2, pred 0 1 1 1 0: F1 = 2·1/(2+1+1) (class 0: tp1 fp1 fn1), 4/5 (class 1: tp2 fp1), 0 (class 2)
+    expect(macroF1([0, 1, 1, 1, 0], [0, 0, 1, 1, 2], 3)).toBeCloseTo((0.5 + 0.8 + 0) / 3, 12)
+    expect(macroF1([0, 1], [0, 1], 3)).toBeCloseTo(2 / 3, 12) // an unseen class counts as 0
   })
   it('few-shot prompts put labelled examples first', () => {
     expect(buildPrompt(DEFAULT_TEMPLATE, 'x', [{ text: 'a', label: 'pos' }])).toBe('Text: a\nLabel: pos\n\nText: x\nLabel:')
@@ -77,6 +82,17 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
     const [r] = await classify(model, ['Lily played with her dog in the park.'], { labels: ['dog', 'park', 'rain'], multiLabel: true, threshold: 0.5 })
     for (const p of Object.values(r!.probs)) expect(p).toBeGreaterThan(0), expect(p).toBeLessThan(1)
     expect(r!.label).toEqual(Object.keys(r!.probs).filter((l) => r!.probs[l]! >= 0.5))
+  })
+
+  it('llm eval scores a labelled {text, label} file: acc and macro_f1 of the calibrated predictions', async () => {
+    const task = resolveTask(join(repoRoot, 'test/fixtures/classify/feelings.jsonl'))
+    expect(task.type).toBe('classification')
+    const r = await runTask(model, task, { batchSize: 4 })
+    const gold = ['happy', 'sad', 'happy', 'sad']
+    const preds = (await classify(model, r.samples.map((s) => s.arguments[0]![0]), { labels: ['happy', 'sad'] })).map((x) => x.label)
+    const acc = preds.filter((p, i) => p === gold[i]).length / 4
+    expect(r.metrics.acc!.value).toBeCloseTo(acc, 12)
+    expect(r.metrics.macro_f1!.value).toBeCloseTo(macroF1(preds.map((p) => (p === 'happy' ? 0 : 1)), [0, 1, 0, 1], 2), 12)
   })
 
   it('an empty label list is a usage error', async () => {
