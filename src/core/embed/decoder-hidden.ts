@@ -1,7 +1,7 @@
 /**
  * The final hidden state (the final norm's output, before the LM head) of a decoder graph, for
- * B right-padded rows with no cache. Graphs emitted by `llm` expose it as the output
- * `last_hidden_state` [batch_size, sequence_length, hidden_size].
+ * B right-padded rows with no cache. Graphs emitted by `llm` (kernels/model/infer.ts) expose it as
+ * the output `last_hidden_state` [batch_size, sequence_length, hidden_size].
  *
  * Stop-gap: the Decoder runtime (runtime/decoder.ts) returns logits only, so this builds the
  * cache-less feeds from `decoder.info` and runs the session itself. When Decoder.forward can
@@ -11,8 +11,9 @@ import { LlmError } from '../errors.js'
 import type { Decoder } from '../runtime/decoder.js'
 import { halfToFloat32Array } from '../runtime/fp16.js'
 import { tensor, type Feeds } from '../runtime/ort.js'
+import { HIDDEN_OUTPUT } from '../../kernels/model/infer.js'
 
-export const HIDDEN_OUTPUT = 'last_hidden_state'
+export { HIDDEN_OUTPUT }
 
 export function hasHiddenOutput(decoder: Decoder): boolean {
   return decoder.session.outputNames.includes(HIDDEN_OUTPUT)

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs'
 import { basename } from 'node:path'
 import { usageError } from '../errors.js'
-import { openEmbedder, resolveEmbedModel } from '../embed/open.js'
+import { resolveModel } from '../model/resolve.js'
 import type { Embedder } from '../embed/types.js'
 import type { SessionOptions } from '../runtime/ort.js'
 import { addFiles, type AddOptions, type AddResult } from './add.js'
@@ -35,7 +35,8 @@ export async function indexAdd(ref: IndexRef, paths: readonly string[], opts: In
       throw usageError(`the index was built with the embedding model ${stored}; --embed-model ${opts.embedModel} would mix vectors`, { where: '--embed-model', hint: 'leave it out, or build a new index' })
     }
     const spec = stored ?? (index.meta ? undefined : opts.embedModel)
-    if (spec !== undefined) embedder = await openEmbedder(spec, { device: opts.device, threads: opts.threads, onInfo: opts.onInfo, env: ref.env })
+    // the embedding model (and onnxruntime) load only when vectors are used
+    if (spec !== undefined) embedder = await (await import('../embed/open.js')).openEmbedder(spec, { device: opts.device, threads: opts.threads, onInfo: opts.onInfo, env: ref.env })
     const r = await addFiles(index, paths, { ...opts, embedder })
     return { ...r, file: index.file, meta: index.meta! }
   } finally {
@@ -46,7 +47,7 @@ export async function indexAdd(ref: IndexRef, paths: readonly string[], opts: In
 
 function sameModel(stored: string, given: string, env?: NodeJS.ProcessEnv): boolean {
   try {
-    return stored === given || stored === resolveEmbedModel(given, env)
+    return stored === given || stored === resolveModel(given ?? '', { ...env, LLM_MODEL: '' }).dir
   } catch {
     return false
   }
@@ -63,7 +64,7 @@ export async function withIndex<T>(ref: IndexRef, mode: SearchMode | undefined, 
   let embedder: Embedder | undefined
   try {
     const m = searchMode(index, mode)
-    if (m !== 'bm25') embedder = await openEmbedder(index.meta!.embedModel, { ...opts, env: ref.env })
+    if (m !== 'bm25') embedder = await (await import('../embed/open.js')).openEmbedder(index.meta!.embedModel, { ...opts, env: ref.env })
     return await fn(index, embedder, m)
   } finally {
     await embedder?.close()

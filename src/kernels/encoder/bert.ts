@@ -16,7 +16,7 @@
 import { LlmError } from '../../core/errors.js'
 import { tensorToFloat32 } from '../../core/safetensors.js'
 import { Graph } from '../onnx/graph.js'
-import type { WeightSource } from '../llama/decoder.js'
+import type { WeightSource } from '../model/infer.js'
 import { geluErf, layerNorm, linearBias } from './layers.js'
 
 export interface BertConfig {
