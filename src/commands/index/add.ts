@@ -42,7 +42,7 @@ export default class IndexAdd extends BaseCommand {
     const paths = (argv as string[]).slice(1)
     let bar: Progress | undefined
     const r = await indexAdd({ name: args.name, db: flags.db }, paths, {
-      embedModel: flags['embed-model'] ?? (process.env.LLM_EMBED_MODEL || undefined),
+      embedModel: flags['embed-model'], defaultEmbedModel: process.env.LLM_EMBED_MODEL || undefined,
       chunkTokens: flags['chunk-tokens'], overlap: flags.overlap, textField: flags['text-field'], batchSize: flags['batch-size'],
       device: parseDevice(flags.device), threads: flags.threads,
       onProgress: (done, total, _file, status) => { bar ??= createProgress(`index ${args.name}`, total, flags.progress); bar.update(done, { [status]: 1 }) },

@@ -23,6 +23,8 @@ const label = (ref: IndexRef): string => ref.name ?? (ref.db ? basename(ref.db) 
 export interface IndexAddOptions extends Omit<AddOptions, 'embedder'>, SessionOptions {
   /** embedding model for a new index; undefined: BM25 only (an existing index uses its own) */
   embedModel?: string
+  /** used like embedModel, for a new index only ($LLM_EMBED_MODEL): never an error on an existing one */
+  defaultEmbedModel?: string
 }
 
 export async function indexAdd(ref: IndexRef, paths: readonly string[], opts: IndexAddOptions = {}): Promise<AddResult & { file: string; meta: IndexMeta }> {
@@ -34,7 +36,7 @@ export async function indexAdd(ref: IndexRef, paths: readonly string[], opts: In
     if (stored !== undefined && opts.embedModel !== undefined && !sameModel(stored, opts.embedModel, ref.env)) {
       throw usageError(`the index was built with the embedding model ${stored}; --embed-model ${opts.embedModel} would mix vectors`, { where: '--embed-model', hint: 'leave it out, or build a new index' })
     }
-    const spec = stored ?? (index.meta ? undefined : opts.embedModel)
+    const spec = stored ?? (index.meta ? undefined : opts.embedModel ?? opts.defaultEmbedModel)
     // the embedding model (and onnxruntime) load only when vectors are used
     if (spec !== undefined) embedder = await (await import('../embed/open.js')).openEmbedder(spec, { device: opts.device, threads: opts.threads, onInfo: opts.onInfo, env: ref.env })
     const r = await addFiles(index, paths, { ...opts, embedder })

@@ -70,6 +70,7 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
       dP = Math.max(dP, Math.abs(o.uncalibrated[l]! - ref.probs[i]![j]!), Math.abs(raw[i]!.probs[l]! - ref.probs[i]![j]!))
       dCal = Math.max(dCal, Math.abs(o.probs[l]! - ref.calibrated[i]![j]!))
     }))
+    console.log(`classify vs PyTorch: max |Δ ll| ${dLl.toExponential(2)}, |Δ p| ${dP.toExponential(2)} before, ${dCal.toExponential(2)} after calibration`)
     expect(dLl, `max |Δ log-likelihood| ${dLl}`).toBeLessThan(1e-4)
     expect(dP, `max |Δ p| before calibration ${dP}`).toBeLessThan(1e-5)
     expect(dCal, `max |Δ p| after calibration ${dCal}`).toBeLessThan(1e-5)

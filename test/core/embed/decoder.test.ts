@@ -53,6 +53,7 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
       const got = await emb.embed(TEXTS, { batchSize: 4 })
       let d = 0
       got.forEach((v, i) => v.forEach((x, j) => { d = Math.max(d, Math.abs(x - want[i]![j]!)) }))
+      console.log(`decoder ${emb.info.pooling} pooling vs PyTorch: max |Δ| ${d.toExponential(2)}`)
       expect(d, `${emb.info.pooling}: max |Δ| vs PyTorch ${d}`).toBeLessThan(1e-5)
     }
     expect(mean.info).toMatchObject({ kind: 'decoder', pooling: 'mean', dim: 128, maxTokens: 256 })

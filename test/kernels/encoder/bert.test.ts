@@ -74,6 +74,7 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
     const single = await emb.embed(TEXTS, { batchSize: 1 })
     const a = maxDiff(batched, ref.vectors)
     const b = maxDiff(single, ref.vectors)
+    console.log(`BERT vs PyTorch: max |Δ| ${a.d.toExponential(2)} (batch 4), ${b.d.toExponential(2)} (batch 1)`)
     expect(a.d, `max |Δ| vs PyTorch at batch 4: ${a.d} (${a.at})`).toBeLessThan(1e-5)
     expect(b.d, `max |Δ| vs PyTorch at batch 1: ${b.d} (${b.at})`).toBeLessThan(1e-5)
     for (const v of batched) expect(Math.hypot(...v)).toBeCloseTo(1, 6)
@@ -91,6 +92,7 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
     const theirs = out.tolist() as number[][]
     const ours = await emb.embed(TEXTS)
     const d = maxDiff(ours, theirs)
+    console.log(`BERT vs transformers.js: max |Δ| ${d.d.toExponential(2)}`)
     expect(d.d, `max |Δ| vs transformers.js: ${d.d} (${d.at})`).toBeLessThan(1e-5)
     await extractor.dispose()
   })
