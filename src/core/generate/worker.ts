@@ -14,7 +14,7 @@ interface Request { id: number; op: 'encode' | 'applyChatTemplate' | 'decode' | 
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread')
 const port = parentPort
-const { spec, options } = workerData as { spec?: string; options: { device?: string; threads?: number } }
+const { spec, options } = workerData as { spec?: string; options: { device?: string; threads?: number; adapter?: string } }
 
 let generator: LocalGenerator | undefined
 try {

@@ -1,6 +1,7 @@
 /**
- * The only module that imports better-sqlite3 and sqlite-vec. Opens an index database with the
- * sqlite-vec extension loaded and turns SQLite's failures into one-line LlmErrors naming the file.
+ * Opens an index database (better-sqlite3) with the sqlite-vec extension loaded — the only module
+ * that loads sqlite-vec — and turns SQLite's failures into one-line LlmErrors naming the file.
+ * (core/db opens the other database, $LLM_HOME/llm.sqlite, with its migrations.)
  *
  * sqlite-vec's vec0 tables take rowids only as integers bound as BigInt (a JS number binds as a
  * REAL and is refused: sqlite-vec issue #270), so every rowid passed to SQL here is a BigInt.
