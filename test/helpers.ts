@@ -50,3 +50,14 @@ export function runCliAsync(args: string[], env: Record<string, string>, input?:
     p.on('close', (code) => ok({ stdout, stderr, code: code ?? -1 }))
   })
 }
+
+/**
+ * Whether a test needing a reference (torch, ../shared, …) must be skipped. Missing references
+ * skip with `reason` locally; in CI (the CI variable set) they are a failure, thrown here so the
+ * test file fails with the reason. Use as `describe.skipIf(skipWithout(hasTorch, 'no torch'))`.
+ */
+export function skipWithout(present: boolean, reason: string): boolean {
+  if (present) return false
+  if (process.env.CI) throw new Error(`a reference this test needs is missing in CI: ${reason}`)
+  return true
+}

@@ -86,6 +86,8 @@ export function buildInstances(task: TaskSpec, opts: InstanceOptions = {}): Inst
       }
     case 'cloze':
       return { type: 'cloze', total: docs.length, items: ids.map((i) => ({ docId: i, context: withFewshot(i), target: targetOf(docs[i]!), where: docs[i]!.where })) }
+    case 'classification':
+      throw new LlmError('classification tasks are run by eval/classification.ts, not built here', { where: task.source })
     case 'generate':
       return { type: 'generate', total: docs.length, items: ids.map((i) => ({ docId: i, prompt: withFewshot(i), references: referencesOf(task, docs[i]!), where: docs[i]!.where })) }
   }
