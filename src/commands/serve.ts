@@ -25,7 +25,8 @@ export default class Serve extends BaseCommand {
   ]
 
   static override flags = {
-    model: Flags.string({ char: 'm', description: 'model folder or store name; repeat for several (default: $LLM_MODEL, else the bundled model)', multiple: true }),
+    model: Flags.string({ char: 'm', description: 'model folder or store name; repeat for several (default: $LLM_MODEL, else the bundled model). Each also answers /v1/embeddings (pooled final hidden state)', multiple: true }),
+    'embed-model': Flags.string({ description: 'a model served for /v1/embeddings only (e.g. a BERT-like sentence encoder); repeatable', multiple: true }),
     host: Flags.string({ description: 'address to listen on', default: DEFAULT_HOST }),
     port: Flags.integer({ description: 'port (0: any free port, printed at start)', default: 8080, min: 0, max: 65535 }),
     'api-key': Flags.string({ description: 'require "Authorization: Bearer KEY" (default: $LLM_API_KEY)', env: 'LLM_API_KEY' }),
@@ -44,7 +45,7 @@ export default class Serve extends BaseCommand {
     const { parseDevice } = await import('../core/runtime/ort.js')
     const { startServe } = await import('../core/serve/index.js')
     const server = await startServe({
-      models: flags.model ?? [], host: flags.host, port: flags.port, apiKey, insecure: flags.insecure,
+      models: flags.model ?? [], embedModels: flags['embed-model'], host: flags.host, port: flags.port, apiKey, insecure: flags.insecure,
       parallel: flags.parallel, queue: flags.queue, maxBodyBytes: flags['max-body'], log: flags.log,
       device: parseDevice(flags.device), threads: flags.threads, onInfo: (l) => this.note(l),
       onLogError: (e) => this.note(`llm serve: warning: request not logged: ${e.message}`),

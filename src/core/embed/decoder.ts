@@ -1,6 +1,6 @@
 /**
  * Decoder embeddings: mean (default) or last-token pooling of a decoder's final hidden state
- * (decoder-hidden.ts), L2-normalised. Texts get the tokenizer's own special tokens (BOS) and are
+ * (Decoder.hidden), L2-normalised. Texts get the tokenizer's own special tokens (BOS) and are
  * cut to the model's context.
  *
  * What they are good for: a decoder trained only to predict the next token was never trained to
@@ -15,7 +15,6 @@ import { readJson } from '../model/folder.js'
 import { Model } from '../model/load.js'
 import type { SessionOptions } from '../runtime/ort.js'
 import type { Tokenizer } from '../../tokenizer/types.js'
-import { decoderHidden, hasHiddenOutput, HIDDEN_OUTPUT } from './decoder-hidden.js'
 import { l2Normalize, pool, type Pooling } from './pooling.js'
 import { embedInBatches, truncateIds, type EmbedOptions, type Embedder, type EmbedderInfo } from './types.js'
 
@@ -27,11 +26,7 @@ export class DecoderEmbedder implements Embedder {
   static async open(dir: string, opts: SessionOptions & { pooling?: Pooling; normalize?: boolean } = {}): Promise<DecoderEmbedder> {
     const model = await Model.load(dir, { device: opts.device, threads: opts.threads, onInfo: opts.onInfo })
     try {
-      if (!hasHiddenOutput(model.decoder)) {
-        throw new LlmError(`the decoder graph has no '${HIDDEN_OUTPUT}' output, so it cannot give embeddings`, {
-          where: model.folder.onnxFile, hint: 're-export the model with this version of llm (llm convert), which adds that output',
-        })
-      }
+      model.decoder.requireHidden()
       const cfgFile = join(model.folder.dir, 'config.json')
       const cfg = existsSync(cfgFile) ? readJson(cfgFile) : {}
       const pooling = opts.pooling ?? 'mean'
@@ -55,7 +50,7 @@ export class DecoderEmbedder implements Embedder {
   async embed(texts: readonly string[], opts: EmbedOptions = {}): Promise<Float32Array[]> {
     const ids = texts.map((t) => this.encode(t))
     return embedInBatches(ids, 0, opts.batchSize ?? 16, async (flat, mask, B, S) => {
-      const { hidden, size } = await decoderHidden(this.model.decoder, flat, mask, B, S)
+      const { hidden, size } = await this.model.decoder.hidden(flat, mask, B, S)
       if (this.info.dim === 0) this.info.dim = size
       const vecs = pool(hidden, mask, B, S, size, this.info.pooling)
       return this.info.normalize ? vecs.map(l2Normalize) : vecs

@@ -11,14 +11,14 @@ import { WorkerGenerator } from '../generate/worker-client.js'
 import type { Generator } from '../generate/types.js'
 import { resolveModel } from '../model/resolve.js'
 import type { SessionOptions } from '../runtime/ort.js'
-import type { EmbeddingsBackend } from './embeddings.js'
+import { lazyEmbedder, type EmbeddingsBackend } from './embeddings.js'
 import { ModelPool, modelId } from './pool.js'
 import { checkBind, DEFAULT_HOST, LlmServer, type ServerOptions } from './server.js'
 
 export { LlmServer, checkBind, isLoopback, DEFAULT_HOST, DEFAULT_MAX_BODY } from './server.js'
 export { ModelPool, modelId } from './pool.js'
 export { ApiError } from './errors.js'
-export { fromEmbedder, toBase64, type EmbeddingsBackend, type EmbedderLike } from './embeddings.js'
+export { lazyEmbedder, toBase64, type EmbeddingsBackend } from './embeddings.js'
 
 export interface ServeOptions extends Omit<ServerOptions, 'pools'> {
   /** model specs (-m); undefined = $LLM_MODEL, else the bundled model */
@@ -29,7 +29,8 @@ export interface ServeOptions extends Omit<ServerOptions, 'pools'> {
   queue?: number
   device?: SessionOptions['device']
   threads?: number
-  embeddings?: EmbeddingsBackend[]
+  /** more models that only embed (encoders): their ids join the served models' own embeddings */
+  embedModels?: string[]
   onInfo?: (line: string) => void
 }
 
@@ -38,6 +39,7 @@ export async function startServe(opts: ServeOptions): Promise<LlmServer> {
   const parallel = opts.parallel ?? 1
   const specs = opts.models.length ? opts.models : [undefined]
   const pools: ModelPool[] = []
+  const embeddings: EmbeddingsBackend[] = []
   const opened: Generator[] = []
   try {
     for (const spec of specs) {
@@ -51,8 +53,15 @@ export async function startServe(opts: ServeOptions): Promise<LlmServer> {
         gens.push(g)
       }
       pools.push(new ModelPool(id, spec && spec !== id ? [spec] : [], gens, opts.queue ?? 64))
+      embeddings.push(lazyEmbedder(id, dir, { device: opts.device, threads: opts.threads }))
     }
-    return await LlmServer.listen({ ...opts, pools })
+    for (const spec of opts.embedModels ?? []) {
+      const { dir } = resolveModel(spec, opts.env)
+      const id = modelId(dir, opts.env)
+      if (embeddings.some((e) => e.id === id)) throw usageError(`model '${id}' is given twice`, { where: '--embed-model' })
+      embeddings.push(lazyEmbedder(id, dir, { device: opts.device, threads: opts.threads }))
+    }
+    return await LlmServer.listen({ ...opts, pools, embeddings })
   } catch (err) {
     await Promise.all(opened.map((g) => g.close()))
     throw err

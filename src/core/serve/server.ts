@@ -156,7 +156,8 @@ export class LlmServer {
       if (this.draining) throw new ApiError(503, 'the server is shutting down', 'server_error', 'server_shutting_down')
       if (path === '/v1/models' || path.startsWith('/v1/models/')) {
         if (req.method !== 'GET') throw methodNotAllowed('GET')
-        const list = [...this.opts.pools.map((p) => ({ id: p.id, created: p.created })), ...(this.opts.embeddings ?? []).map((e) => ({ id: e.id, created: 0 }))]
+        const chat = new Set(this.opts.pools.map((p) => p.id))
+        const list = [...this.opts.pools.map((p) => ({ id: p.id, created: p.created })), ...(this.opts.embeddings ?? []).filter((e) => !chat.has(e.id)).map((e) => ({ id: e.id, created: 0 }))]
           .map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'llm' }))
         if (path === '/v1/models') return sendJson(res, 200, { object: 'list', data: list })
         const id = decodeURIComponent(path.slice('/v1/models/'.length))

@@ -6,12 +6,11 @@
  * right-padded; vectors must agree within 1e-5.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openEmbedder, pool, type Embedder } from '../../../src/core/embed/index.js'
-import { writeDecoderWithHidden } from '../../fixtures/embed/decoder-with-hidden.js'
 import { hasShared, repoRoot, shared, skipWithout } from '../../helpers.js'
 
 const PY = '/usr/bin/python3'
@@ -34,9 +33,8 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
   let last: Embedder
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'llm-dec-embed-'))
-    writeDecoderWithHidden(join(repoRoot, 'models/default'), join(dir, 'm'))
-    mean = await openEmbedder(join(dir, 'm'))
-    last = await openEmbedder(join(dir, 'm'), { pooling: 'last' })
+    mean = await openEmbedder(join(repoRoot, 'models/default'))
+    last = await openEmbedder(join(repoRoot, 'models/default'), { pooling: 'last' })
   })
   afterAll(async () => {
     await mean?.close()
@@ -46,7 +44,7 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
 
   it('mean and last-token pooled, normalised vectors equal PyTorch within 1e-5 (batched, right-padded)', async () => {
     const ids = TEXTS.map((t) => mean.encode(t))
-    const r = spawnSync(PY, [join(repoRoot, 'test/fixtures/embed/torch_decoder_pool.py'), join(dir, 'm'), shared('tools')], { input: JSON.stringify({ inputs: ids }), encoding: 'utf8', maxBuffer: 64 << 20 })
+    const r = spawnSync(PY, [join(repoRoot, 'test/fixtures/embed/torch_decoder_pool.py'), join(repoRoot, 'models/default'), shared('tools')], { input: JSON.stringify({ inputs: ids }), encoding: 'utf8', maxBuffer: 64 << 20 })
     expect(r.status, r.stderr).toBe(0)
     const ref = JSON.parse(r.stdout) as { mean: number[][]; last: number[][] }
     for (const [emb, want] of [[mean, ref.mean], [last, ref.last]] as const) {
@@ -59,7 +57,11 @@ describe.skipIf(skipWithout(hasTorch && hasShared, 'python3-torch and ../shared 
     expect(mean.info).toMatchObject({ kind: 'decoder', pooling: 'mean', dim: 128, maxTokens: 256 })
   })
 
-  it('a decoder graph without last_hidden_state is refused on one line', async () => {
-    await expect(openEmbedder(join(repoRoot, 'models/default'))).rejects.toThrow(/no 'last_hidden_state' output/)
+  it('a decoder graph without last_hidden_state (not emitted by llm) is refused on one line', async () => {
+    // stories260K's independent ONNX rendering, with the tokenizer named so the folder loads
+    const d = join(dir, 'no-hidden')
+    mkdirSync(d, { recursive: true })
+    for (const f of ['model.onnx', 'tok512.model']) copyFileSync(shared('models/stories260K-onnx', f), join(d, f === 'tok512.model' ? 'tokenizer.model' : f))
+    await expect(openEmbedder(d)).rejects.toThrow(/no 'last_hidden_state' output/)
   })
 })

@@ -18,7 +18,6 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openEmbedder } from '../../../src/core/embed/index.js'
 import { addFiles, indexAdd, RagIndex, search, type SearchMode } from '../../../src/core/index/index.js'
-import { writeDecoderWithHidden } from '../../fixtures/embed/decoder-with-hidden.js'
 import { hasShared, repoRoot, shared, skipWithout } from '../../helpers.js'
 
 interface Q { question: string; doc: number; answer: string }
@@ -60,8 +59,7 @@ describe.skipIf(skipWithout(hasShared, '../shared/data/instruct/wiki_demo.txt'))
   })
 
   it('hybrid (BM25 + bundled decoder embeddings, RRF) on the articles\' first 3,000 characters', async () => {
-    const model = writeDecoderWithHidden(join(repoRoot, 'models/default'), join(root, 'decoder'))
-    const embedder = await openEmbedder(model)
+    const embedder = await openEmbedder(join(repoRoot, 'models/default'))
     mkdirSync(join(root, 'short'))
     const lines = readFileSync(shared('data/instruct/wiki_demo.txt'), 'utf8').split('\n').filter((l) => l.trim())
     lines.forEach((l, i) => writeFileSync(join(root, 'short', `${String(i + 1).padStart(2, '0')}.txt`), l.slice(0, 3000) + '\n'))

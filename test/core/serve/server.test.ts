@@ -231,12 +231,30 @@ describe('serve: API key, queue limits, embeddings, drain', () => {
     await drained
   })
 
+  it("embeddings of a served model are its pooled, normalised final hidden states (core/embed's, as llm embed gives)", async () => {
+    const models = await client.models.list()
+    const id = models.data[0]!.id
+    const r = await client.embeddings.create({ model: id, input: ['ROMEO: hello', 'JULIET:'], encoding_format: 'float' })
+    const { openEmbedder } = await import('../../../src/core/embed/index.js')
+    const e = await openEmbedder(MODEL)
+    try {
+      const want = await e.embed(['ROMEO: hello', 'JULIET:'])
+      r.data.forEach((d, i) => {
+        expect(d.embedding.length).toBe(want[i]!.length)
+        expect(Math.max(...d.embedding.map((x, j) => Math.abs(x - want[i]![j]!)))).toBeLessThan(1e-6)
+      })
+      expect(r.usage.prompt_tokens).toBe(e.encode('ROMEO: hello').length + e.encode('JULIET:').length)
+    } finally {
+      await e.close()
+    }
+  })
+
   it('embeddings: 404 for a model without a backend; a backend answers in float and base64', async () => {
-    const none = await client.embeddings.create({ model: 'default', input: 'hello' }).catch((x: unknown) => x)
+    const none = await client.embeddings.create({ model: 'no-such-model', input: 'hello' }).catch((x: unknown) => x)
     expect(none).toBeInstanceOf(OpenAI.NotFoundError)
-    // route plumbing only: a deterministic test backend (the real one is core/embed's, wired by the server's owner)
+    // route plumbing: a deterministic backend
     const backend: EmbeddingsBackend = {
-      id: 'test-embed', dim: 3,
+      id: 'test-embed',
       async embed(texts) { return { vectors: texts.map((t) => Float32Array.from([t.length, 0.5, -1 / 3])), tokens: texts.join('').length } },
     }
     const gen = await WorkerGenerator.open(MODEL)
