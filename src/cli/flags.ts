@@ -72,3 +72,22 @@ export const runtimeFlags = () => ({
   threads: intFlag({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
   adapter: Flags.string({ description: 'a PEFT LoRA adapter to run on top of the model (merged into its safetensors in memory)' }),
 })
+
+/**
+ * generate's sampling flags (`-n`, `--temperature`, `--top-k`, `--top-p`, `--min-p`,
+ * `--repeat-penalty`, `--seed`) for other commands that generate (ask), and the sampling
+ * parameters they give.
+ */
+export const samplingFlags = () => ({
+  'max-tokens': intFlag({ char: 'n', description: 'most new tokens', min: 1 }),
+  temperature: samplingFlag('temperature', 'sampling temperature; 0 = greedy'),
+  'top-k': intFlag({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
+  'top-p': samplingFlag('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
+  'min-p': samplingFlag('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
+  'repeat-penalty': samplingFlag('repeat-penalty', 'divide positive / multiply negative logits of the last 64 tokens (1 = off)'),
+  seed: intFlag({ description: 'sampling seed: the same seed gives the same text (default: random)', min: 0 }),
+})
+
+export function samplingFromFlags(f: { temperature?: number; 'top-k'?: number; 'top-p'?: number; 'min-p'?: number; 'repeat-penalty'?: number; seed?: number }) {
+  return { temperature: f.temperature, topK: f['top-k'], topP: f['top-p'], minP: f['min-p'], repeatPenalty: f['repeat-penalty'], seed: f.seed }
+}

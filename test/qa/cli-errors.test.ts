@@ -44,7 +44,7 @@ describe('oclif parse errors keep their reason on one line', () => {
   it('a missing argument is named', () => {
     const r = runCli(['convert'])
     expect(r.code).toBe(2)
-    expect(oneErrorLine(r.stderr)).toMatch(/^llm convert: error: Missing 1 required arg: src \(.+\) \(hint: see --help\)$/)
+    expect(oneErrorLine(r.stderr)).toBe('llm convert: error: Missing 1 required arg: src (checkpoint: a Hugging Face folder (--from hf) or a llama2.c .bin) (hint: see --help)')
   })
 })
 

@@ -25,7 +25,7 @@ writeFileSync(hooks, `export async function resolve(spec, ctx, next) {
 const register = join(dir, 'register.mjs')
 writeFileSync(register, `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hooks).href)})\n`)
 
-const HEAVY = ['onnxruntime-node', 'onnxruntime-common', 'protobufjs', 'ink', 'react', '@huggingface/jinja', 'tiktoken']
+const HEAVY = ['onnxruntime-node', 'onnxruntime-common', 'protobufjs', 'ink', 'react', '@huggingface/jinja', 'tiktoken', 'sqlite-vec', 'better-sqlite3']
 const UI = ['ink', 'react']
 const ORT = ['onnxruntime-node', 'onnxruntime-common']
 

@@ -24,6 +24,7 @@ import type { Activation, ModelConfig } from './config.js'
 import { decoderForward, type Ops } from './forward.js'
 import { paramSpecs } from './params.js'
 import { rotateHalf } from './rope.js'
+import { HIDDEN_OUTPUT, pastName, presentName } from './io-names.js'
 
 /** Anything with `get(name)`: a Map of tensors, a Checkpoint. */
 export interface WeightSource { get(name: string): SafeTensor | undefined }
@@ -35,9 +36,7 @@ export interface InferOptions {
   where?: string
 }
 
-export const pastName = (i: number, kind: 'key' | 'value') => `past_key_values.${i}.${kind}`
-export const presentName = (i: number, kind: 'key' | 'value') => `present.${i}.${kind}`
-export const HIDDEN_OUTPUT = 'last_hidden_state'
+export { pastName, presentName, HIDDEN_OUTPUT }
 
 const MIN_FLOAT = -3.4028234663852886e38
 
