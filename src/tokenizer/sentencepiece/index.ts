@@ -104,6 +104,7 @@ export class SentencePieceTokenizer implements Tokenizer {
           for (const s of userSymbols) if (text.startsWith(s, pos)) return s.length
           return 0
         },
+        pieceText: (id) => pieces[id]!.piece,
       }
       this.segment = (s) => bpeSegment(s, vocab)
     } else if (trainerSpec.modelType === ModelType.UNIGRAM) {

@@ -1,6 +1,6 @@
 /**
  * A tiktoken encoding (the equivalent of tiktoken's Rust `CoreBPE`): split the text with the
- * encoding's pattern, then byte-pair-merge each piece by rank (src/tokenizer/bpe.ts).
+ * encoding's pattern, then byte-pair-merge each piece by rank (the merge core, src/tokenizer/bpe.ts).
  *
  * Behaviour matched to tiktoken 1.0.22 (tested id for id against the npm WASM build):
  *  - text is UTF-8 encoded with lone surrogates replaced by U+FFFD *before* splitting (what
@@ -15,7 +15,9 @@
  *    Hugging Face tokenizer.json files use for byte-level vocabularies); special tokens as text.
  */
 import { LlmError } from '../../core/errors.js'
-import { BpeMerger, ByteRanker, ByteTokenTable, SpanCache, encodeBytes, utf8Encode } from '../bpe.js'
+import { BpeMerger } from '../bpe.js'
+import { SpanCache, utf8Encode } from '../span-cache.js'
+import { ByteRanker, ByteTokenTable, encodeBytes } from './byte-table.js'
 import { compileSplitRegex } from '../regex.js'
 import { asciiScanner, patternFamily } from './fast-split.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
