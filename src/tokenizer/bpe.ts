@@ -177,6 +177,16 @@ export class BpeMerger {
     this.offsets = offsets
   }
 
+  /** merge a row of symbol ids (for rankers that do not read offsets), pushing the result to `out` */
+  mergeIds(ranker: MergeRanker, ids: ArrayLike<number>, out: number[]): void {
+    const n = ids.length
+    if (n === 0) return
+    this.reserve(n)
+    const symbols = this.symbols
+    for (let i = 0; i < n; i++) symbols[i] = ids[i]!
+    this.merge(ranker, n, out)
+  }
+
   /**
    * Merge `symbols[0..n)` (symbol k spanning offsets[k]..offsets[k+1]) under `ranker` and push
    * the resulting ids to `out` (and, given `starts`, each result's start offset).

@@ -162,12 +162,6 @@ export class BpeModel {
   }
 
   private merge(syms: number[], out: number[]): void {
-    const n = syms.length
-    if (n === 0) return
-    const m = this.merger
-    m.reserve(n)
-    const symbols = m.symbols
-    for (let i = 0; i < n; i++) symbols[i] = syms[i]!
-    m.merge(this.ranker, n, out)
+    this.merger.mergeIds(this.ranker, syms, out)
   }
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { fileError, LlmError } from '../../core/errors.js'
+import { readTokenizerFile } from '../read.js'
+import { LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 import { BpeMerger, type MergeRanker, NO_RANK, PairMergeTable, scoreRanks } from '../bpe.js'
@@ -124,11 +124,8 @@ export class Llama2cTokenizer implements Tokenizer {
   private merge(ids: number[]): number[] {
     const n = ids.length
     if (n < 2) return ids
-    const m = this.merger
-    m.reserve(n)
-    for (let i = 0; i < n; i++) m.symbols[i] = ids[i]!
     const out: number[] = []
-    m.merge(this.ranker, n, out)
+    this.merger.mergeIds(this.ranker, ids, out)
     return out
   }
 
@@ -204,11 +201,5 @@ function concatScoreRanker(keys: readonly string[], lookup: ReadonlyMap<string, 
 
 /** Load a llama2.c `tokenizer.bin`. */
 export function loadLlama2cTokenizer(path: string): Llama2cTokenizer {
-  let buf: Buffer
-  try {
-    buf = readFileSync(path)
-  } catch (e) {
-    throw fileError(path, e)
-  }
-  return new Llama2cTokenizer(parseLlama2cTokenizer(buf, path))
+  return new Llama2cTokenizer(parseLlama2cTokenizer(readTokenizerFile(path), path))
 }

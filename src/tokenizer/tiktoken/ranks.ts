@@ -4,9 +4,10 @@
  * bundled encoders (`tiktoken/encoders/NAME.json`: `{pat_str, special_tokens, bpe_ranks}` where
  * `bpe_ranks` is lines of "! FIRST_RANK B64 B64 …" — consecutive ranks from FIRST_RANK).
  */
+import { readTokenizerText } from '../read.js'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { LlmError, fileError } from '../../core/errors.js'
+import { LlmError } from '../../core/errors.js'
 
 export type RankEntries = Array<readonly [Uint8Array, number]>
 
@@ -19,12 +20,7 @@ function decodeB64(s: string): Uint8Array | undefined {
 
 /** Parse a `.tiktoken` file; any malformed line is an error naming the file and line number. */
 export function parseTiktokenFile(path: string): RankEntries {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw fileError(path, err)
-  }
+  const text = readTokenizerText(path)
   const entries: RankEntries = []
   const seen = new Set<number>()
   const lines = text.split('\n')

@@ -62,12 +62,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   private mergePiece(bytes: Uint8Array): number[] {
-    const m = this.merger
-    const n = bytes.length
-    m.reserve(n)
-    for (let i = 0; i < n; i++) m.symbols[i] = bytes[i]!
     const ids: number[] = []
-    m.merge(this.ranker, n, ids)
+    this.merger.mergeIds(this.ranker, bytes, ids) // byte b is symbol b
     return ids
   }
 
