@@ -12,6 +12,9 @@ const hashBytes = (buf: Uint8Array, start: number, end: number): number => {
   return h >>> 0
 }
 
+/** the arrays a ByteTokenTable is made of (what tiktoken/cache.ts stores) */
+export interface ByteTablePartsIn { pool: Uint8Array; start: Int32Array; len: Int32Array; slots: Int32Array; size: number }
+
 /** Byte string → id, for ids in [0, maxId]. Built once; lookups allocate nothing. */
 export class ByteTokenTable {
   /** all token bytes, back to back (read-only for callers: hot loops copy from it directly) */
@@ -20,11 +23,22 @@ export class ByteTokenTable {
   readonly start: Int32Array
   /** per id: byte length */
   readonly len: Int32Array
-  private readonly slots: Int32Array // id + 1, 0 = empty
+  /** open-addressing hash of the byte strings: id + 1, 0 = empty (length a power of two) */
+  readonly slots: Int32Array
   private readonly mask: number
   readonly size: number
 
-  constructor(entries: ReadonlyArray<readonly [Uint8Array, number]>) {
+  /** from the arrays another table's `parts` gave (e.g. read back from a cache file); not checked */
+  constructor(parts: ByteTablePartsIn)
+  constructor(entries: ReadonlyArray<readonly [Uint8Array, number]>)
+  constructor(arg: ReadonlyArray<readonly [Uint8Array, number]> | ByteTablePartsIn) {
+    if (!Array.isArray(arg)) {
+      const p = arg as ByteTablePartsIn
+      this.pool = p.pool; this.start = p.start; this.len = p.len; this.slots = p.slots; this.size = p.size
+      this.mask = p.slots.length - 1
+      return
+    }
+    const entries = arg as ReadonlyArray<readonly [Uint8Array, number]>
     let total = 0
     let maxId = -1
     for (const [b, id] of entries) { total += b.length; if (id > maxId) maxId = id }

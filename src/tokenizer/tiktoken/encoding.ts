@@ -27,6 +27,24 @@ import type { RankEntries } from './ranks.js'
 /** ES2024 string methods (in Node 20; our TypeScript lib is ES2023) */
 type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string }
 
+const LETTER = /^\p{L}/u
+const isAsciiLetter = (c: number): boolean => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)
+/** is the code point ending just before `i` a letter (\p{L})? */
+function isLetterBefore(text: string, i: number): boolean {
+  const c = text.charCodeAt(i - 1)
+  if (c < 0x80) return isAsciiLetter(c)
+  const start = c >= 0xdc00 && c <= 0xdfff && i >= 2 ? i - 2 : i - 1
+  return LETTER.test(text.slice(start, i))
+}
+/** is the code point starting at `i` a letter? */
+function isLetterAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i)
+  if (c < 0x80) return isAsciiLetter(c)
+  return LETTER.test(text.slice(i, i + 2))
+}
+/** JS \s and Unicode White_Space both (a cut is refused next to either) */
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+
 const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
 
 export interface TiktokenSpec {
@@ -34,7 +52,10 @@ export interface TiktokenSpec {
   name: string
   pattern: string
   specialTokens: Readonly<Record<string, number>>
-  ranks: RankEntries
+  /** the mergeable ranks, or a table already built from them (tiktoken/cache.ts) */
+  ranks: RankEntries | ByteTokenTable
+  /** the pattern already translated to a JS RegExp source (flags gv), e.g. from the cache */
+  regexSource?: string
 }
 
 export class TiktokenEncoding implements Tokenizer {
@@ -63,14 +84,14 @@ export class TiktokenEncoding implements Tokenizer {
   constructor(spec: TiktokenSpec) {
     this.name = spec.name
     this.pattern = spec.pattern
-    this.table = new ByteTokenTable(spec.ranks)
+    this.table = spec.ranks instanceof ByteTokenTable ? spec.ranks : new ByteTokenTable(spec.ranks)
     this.ranker = new ByteRanker(this.table)
     for (let b = 0; b < 256; b++) {
       if (this.ranker.byteId[b]! < 0) {
         throw new LlmError(`no rank for the single byte 0x${b.toString(16).padStart(2, '0')}`, { where: spec.name, hint: 'tiktoken needs every byte to be a token' })
       }
     }
-    this.regex = compileSplitRegex(spec.pattern, { where: spec.name })
+    this.regex = spec.regexSource !== undefined ? new RegExp(spec.regexSource, 'gv') : compileSplitRegex(spec.pattern, { where: spec.name })
     this.sticky = new RegExp(this.regex.source, 'vy')
     const family = patternFamily(spec.pattern)
     this.scan = family && asciiScanner(family)
@@ -166,6 +187,43 @@ export class TiktokenEncoding implements Tokenizer {
     const first = out.length
     encodeBytes(this.ranker, this.merger, this.buf, n, out)
     if (piece.length <= 256) this.cache.set(piece, out.length - first === 1 ? out[first]! : out.slice(first))
+  }
+
+  /** what tiktoken/cache.ts stores: the built table and the translated regex */
+  compiled(): { table: ByteTokenTable; regexSource: string } {
+    return { table: this.table, regexSource: this.regex.source }
+  }
+
+  /**
+   * The last safe cut of `text` for streaming (Tokenizer.streamCut), for the four known
+   * patterns (r50k/p50k, cl100k, o200k; -1 for any other). No piece of theirs holds a letter
+   * followed by a space (letters are preceded by at most one non-letter and followed by letters,
+   * marks or a contraction), nor a newline followed by a letter; and where a cut is taken, the
+   * last piece before it is decided the same at the end of the text as with the rest after it
+   * (greedy runs stop at the space or letter; `\s+(?!\S)` only meets a single newline after a
+   * non-space, which it takes alone either way). So a cut goes after a letter that a space
+   * follows, or else after a non-space + newline that a letter follows. Allowed special tokens
+   * must not contain white space (none of tiktoken's do), so none can straddle a cut.
+   * test/tokenizer/tiktoken/stream.test.ts checks cut + rest = whole on adversarial text.
+   */
+  streamCut(text: string, opts: EncodeOptions = {}): number {
+    if (this.scan === undefined) return -1
+    const allowed = opts.allowedSpecial ?? 'none'
+    if (allowed !== 'none') {
+      for (const name of this.specialTokens.keys()) {
+        if ((allowed === 'all' || allowed.has(name)) && /\s/u.test(name)) return -1
+      }
+    }
+    let newline = -1
+    for (let i = text.length - 2; i >= 1; i--) {
+      const c = text.charCodeAt(i)
+      if (c === 0x20) {
+        if (isLetterBefore(text, i)) return i
+      } else if (c === 0x0a && newline < 0 && isLetterAt(text, i + 1) && !isSpace(text.charCodeAt(i - 1))) {
+        newline = i + 1
+      }
+    }
+    return newline
   }
 
   /** the raw bytes of one token (special tokens: their UTF-8 text), or undefined */

@@ -50,10 +50,14 @@ export interface BundledEncoding {
   ranks: RankEntries
 }
 
+/** the file of an encoding bundled with the npm `tiktoken` package */
+export function bundledEncodingPath(name: string): string {
+  return createRequire(import.meta.url).resolve(`tiktoken/encoders/${name}.json`)
+}
+
 /** Read one of the encodings bundled with the npm `tiktoken` package (offline). */
 export function readBundledEncoding(name: string, withRanks = true): BundledEncoding {
-  const require = createRequire(import.meta.url)
-  const path = require.resolve(`tiktoken/encoders/${name}.json`)
+  const path = bundledEncodingPath(name)
   const json = JSON.parse(readFileSync(path, 'utf8')) as { pat_str: string; special_tokens: Record<string, number>; bpe_ranks: string }
   const ranks: RankEntries = []
   for (const line of withRanks ? json.bpe_ranks.split('\n') : []) {
