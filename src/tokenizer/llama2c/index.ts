@@ -90,7 +90,7 @@ export class Llama2cTokenizer implements Tokenizer {
     // allowed control-token texts (<s>, </s>) become their ids; the text between them is encoded
     // on its own, as separate run.c calls would be
     const names = allowedSpecialNames(this.specialTokens, opts.allowedSpecial)
-    encodeWithSpecials(text, names, this.specialTokens, (part, out) => { out.push(...this.encodePlain(part, false)) }, tokens)
+    encodeWithSpecials(text, names, this.specialTokens, (part, out) => { for (const id of this.encodePlain(part, false)) out.push(id) }, tokens)
     return tokens
   }
 
