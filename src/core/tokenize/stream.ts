@@ -14,7 +14,7 @@ const MIN_TEXT = 1 << 16
  * once. With one, memory stays near one read plus the text since the last cut: a file with no
  * cut in it (one gigabyte-long word) is still held whole.
  */
-export async function* encodeStream(tok: Tokenizer, chunks: AsyncIterable<Uint8Array | string> | Iterable<string>, opts: EncodeOptions = {}): AsyncGenerator<number[]> {
+export async function* encodeStream(tok: Tokenizer, chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, opts: EncodeOptions = {}): AsyncGenerator<number[]> {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
   const canCut = tok.streamCut !== undefined && !opts.addSpecialTokens
   let pending = ''
@@ -33,14 +33,14 @@ export async function* encodeStream(tok: Tokenizer, chunks: AsyncIterable<Uint8A
 }
 
 /** the number of tokens of a byte stream, in bounded memory where the tokenizer allows */
-export async function countStream(tok: Tokenizer, chunks: AsyncIterable<Uint8Array | string> | Iterable<string>, opts: EncodeOptions = {}): Promise<number> {
+export async function countStream(tok: Tokenizer, chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, opts: EncodeOptions = {}): Promise<number> {
   let n = 0
   for await (const ids of encodeStream(tok, chunks, opts)) n += ids.length
   return n
 }
 
 /** all of a byte stream as text, verbatim (UTF-8; a leading BOM is kept, as it is text) */
-export async function readText(chunks: AsyncIterable<Uint8Array | string> | Iterable<string>): Promise<string> {
+export async function readText(chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>): Promise<string> {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
   let text = ''
   for await (const chunk of chunks) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
