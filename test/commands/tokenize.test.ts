@@ -90,7 +90,7 @@ describe('llm tokenize', () => {
     const file = join(home, 'cache/tiktoken/r50k_base.bin')
     const text = 'cache me if you can'
     const want = Array.from(get_encoding('r50k_base').encode(text, [], []))
-    const run = () => JSON.parse(runCli(['tokenize', '-e', 'r50k_base', '--ids', text], { env: { LLM_HOME: home } }).stdout)
+    const run = () => JSON.parse(runCli(['tokenize', '-e', 'r50k_base', '--ids', text], { env: { LLM_HOME: home, LLM_TOKENIZER_CACHE: '1' } }).stdout)
     expect(run()).toEqual(want)
     expect(existsSync(file)).toBe(true)
     expect(run()).toEqual(want) // from the cache
