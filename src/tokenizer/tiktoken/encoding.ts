@@ -45,6 +45,12 @@ function isLetterAt(text: string, i: number): boolean {
 /** JS \s and Unicode White_Space both (a cut is refused next to either) */
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
 
+/**
+ * `s` without a reference to the string it was sliced from: V8 makes a slice of 13+ code units a
+ * view of its parent, so a cached piece would keep a whole streamed part alive.
+ */
+const ownCopy = (s: string): string => (s.length < 13 ? s : (s + ' ').slice(0, -1))
+
 const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
 
 export interface TiktokenSpec {
@@ -186,7 +192,7 @@ export class TiktokenEncoding implements Tokenizer {
     const n = utf8Encode(piece, this.buf)
     const first = out.length
     encodeBytes(this.ranker, this.merger, this.buf, n, out)
-    if (piece.length <= 256) this.cache.set(piece, out.length - first === 1 ? out[first]! : out.slice(first))
+    if (piece.length <= 256) this.cache.set(ownCopy(piece), out.length - first === 1 ? out[first]! : out.slice(first))
   }
 
   /** what tiktoken/cache.ts stores: the built table and the translated regex */
