@@ -45,6 +45,7 @@ export default class Generate extends BaseCommand {
     system: Flags.string({ description: 'system message (implies --chat)' }),
     chat: Flags.boolean({ description: "wrap the prompt in the model's chat template as a user message", default: false }),
     ...runtimeFlags(),
+    log: Flags.boolean({ description: 'log the request to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     'on-overflow': Flags.option({ options: ['error', 'truncate'] as const, description: 'a prompt longer than the context: fail, or drop its start', default: 'error' })(),
   }
 
@@ -69,7 +70,10 @@ export default class Generate extends BaseCommand {
       presencePenalty: numberFlag('presence-penalty', flags['presence-penalty']),
       frequencyPenalty: numberFlag('frequency-penalty', flags['frequency-penalty']), seed: flags.seed,
     }
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, onInfo: (l) => this.note(l) })
+    const { RequestLog, generationRecord } = await import('../core/db/logs.js')
+    const log = new RequestLog({ enabled: flags.log, onError: (e) => this.note(`llm generate: warning: request not logged: ${e.message}`) })
+    const startedAt = new Date()
     try {
       const r = await gen.generate(prompt, {
         maxTokens: flags['max-tokens'],
@@ -78,12 +82,17 @@ export default class Generate extends BaseCommand {
         onOverflow: flags['on-overflow'],
         onText: flags.json ? undefined : (t) => this.out(t),
       })
+      log.record(generationRecord({
+        source: 'generate', modelDir: gen.info.dir, prompt: text, messages: chat ? messages : undefined, result: r, startedAt, durationMs: Date.now() - startedAt.getTime(),
+        options: { ...sampling, max_tokens: flags['max-tokens'], stop: flags.stop?.map(unescape) },
+      }))
       if (flags.json) {
         this.outJson({ text: r.text, prompt_ids: r.prompt_ids, ids: r.ids, finish_reason: r.finish_reason, timings: r.timings })
       } else if (process.stdout.isTTY && !r.text.endsWith('\n')) {
         this.out('\n')
       }
     } finally {
+      log.close()
       await gen.close()
     }
   }

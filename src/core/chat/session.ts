@@ -1,4 +1,4 @@
-import type { FinishReason, Generator } from '../generate/index.js'
+import type { FinishReason, GenerationResult, Generator } from '../generate/index.js'
 import type { SamplingParams } from '../generate/sampling.js'
 import type { ChatMessage } from '../model/chat-template.js'
 import { buildChatPrompt } from './prompt.js'
@@ -13,6 +13,8 @@ export interface ChatSettings {
   maxTokens?: number
   /** `seed`, when given, is used as seed + the number of earlier user turns, so a replayed conversation is reproduced */
   sampling?: Partial<SamplingParams>
+  /** after each answered turn (the request log's hook): the messages the model saw, the answer and the raw result */
+  onTurn?: (turn: { messages: ChatMessage[]; answer: string; result: GenerationResult; startedAt: Date; durationMs: number }) => void
 }
 
 export interface TurnResult {
@@ -89,8 +91,10 @@ export class ChatSession {
     }
     const sampling = { ...this.settings.sampling }
     if (sampling.seed !== undefined) sampling.seed = (sampling.seed + this.turns) >>> 0
+    const startedAt = new Date()
     const r = await this.engine.generate(p.prompt, { maxTokens: this.settings.maxTokens, sampling, stop: p.stop, onOverflow: 'truncate', onText, signal: opts.signal })
     const answer = p.transcript ? r.text.trim() : r.text
+    this.settings.onTurn?.({ messages, answer, result: r, startedAt, durationMs: Date.now() - startedAt.getTime() })
     this.history.push(user)
     if (r.finish_reason !== 'abort' || answer) this.history.push({ role: 'assistant', content: answer })
     return {
