@@ -88,6 +88,8 @@ export function buildInstances(task: TaskSpec, opts: InstanceOptions = {}): Inst
       return { type: 'cloze', total: docs.length, items: ids.map((i) => ({ docId: i, context: withFewshot(i), target: targetOf(docs[i]!), where: docs[i]!.where })) }
     case 'generate':
       return { type: 'generate', total: docs.length, items: ids.map((i) => ({ docId: i, prompt: withFewshot(i), references: referencesOf(task, docs[i]!), where: docs[i]!.where })) }
+    case 'summarization':
+      throw new LlmError('summarization items are built by tasks/summarization.ts', { where: task.source })
   }
 }
 
