@@ -13,6 +13,12 @@ export interface ChatSettings {
   maxTokens?: number
   /** `seed`, when given, is used as seed + the number of earlier user turns, so a replayed conversation is reproduced */
   sampling?: Partial<SamplingParams>
+  /**
+   * A prompt template (`llm chat -t`, from templateForChat): few-shot turns after the system
+   * message, and each user message sent as the template's prompt around it. The history keeps
+   * the text as typed.
+   */
+  template?: { preamble: ChatMessage[]; wrap: (text: string) => string }
 }
 
 export interface TurnResult {
@@ -77,7 +83,7 @@ export class ChatSession {
   async send(text: string, opts: { onText?: (t: string) => void; signal?: { readonly aborted: boolean } } = {}): Promise<TurnResult> {
     const user: ChatMessage = { role: 'user', content: text }
     const { messages, dropped } = await this.fit([...this.history, user])
-    const p = buildChatPrompt(messages, this.engine.info.hasChatTemplate)
+    const p = buildChatPrompt(this.present(messages), this.engine.info.hasChatTemplate)
     let leading = p.transcript // drop the space after "Assistant:" from what is shown
     const onText = (t: string) => {
       if (leading) {
@@ -104,6 +110,15 @@ export class ChatSession {
     }
   }
 
+  /** what the model sees of `messages`: with a template, its few-shot turns and each user message through its prompt */
+  private present(messages: readonly ChatMessage[]): ChatMessage[] {
+    const t = this.settings.template
+    if (!t) return [...messages]
+    const sys = messages.filter((m) => m.role === 'system')
+    const rest = messages.filter((m) => m.role !== 'system').map((m) => (m.role === 'user' ? { ...m, content: t.wrap(m.content) } : m))
+    return [...sys, ...t.preamble, ...rest]
+  }
+
   /**
    * Leave out the oldest messages until the prompt plus room for the answer fits the context
    * (room: the max new tokens, at most half the context). The newest user message always stays;
@@ -118,7 +133,7 @@ export class ChatSession {
     for (;;) {
       const messages = [...sys, ...history.slice(start)]
       if (start >= history.length - 1) return { messages, dropped: start }
-      const ids = await this.engine.encode(buildChatPrompt(messages, this.engine.info.hasChatTemplate).prompt)
+      const ids = await this.engine.encode(buildChatPrompt(this.present(messages), this.engine.info.hasChatTemplate).prompt)
       if (ids.length + room <= ctx) return { messages, dropped: start }
       // drop one exchange: the oldest message and everything up to the next user message
       start++

@@ -9,6 +9,7 @@ import type { ChatMessage } from '../model/chat-template.js'
 import type { Prompt } from '../model/load.js'
 import { delimiter } from './delimit.js'
 import { fill, placeholders, type PromptTemplate, type TemplateOptions } from './template.js'
+import type { SamplingParams } from '../generate/sampling.js'
 
 export interface BuildPromptOptions {
   input: string
@@ -74,4 +75,43 @@ export function buildPrompt(t: PromptTemplate, opts: BuildPromptOptions): BuiltP
     else parts.push(m.content)
   }
   return { prompt: parts.join('\n\n') + '\n', options: t.options, boundary: d.boundary }
+}
+
+/** A template's `options` as generation settings (field names of GenerateOptions / SamplingParams). */
+export function generationDefaults(o: TemplateOptions): { sampling: Partial<SamplingParams>; maxTokens?: number; stop?: string[] } {
+  return {
+    sampling: dropUndefined({ temperature: o.temperature, topK: o.top_k, topP: o.top_p, minP: o.min_p, repeatPenalty: o.repeat_penalty, seed: o.seed }),
+    maxTokens: o.max_tokens,
+    stop: o.stop,
+  }
+}
+
+/** `{ ...defaults, ...given }` where an undefined field of `given` does not erase a default. */
+export function withDefaults<T extends object>(defaults: Partial<T>, given: Partial<T>): Partial<T> {
+  return { ...defaults, ...dropUndefined(given) }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+export interface ChatTemplateParts {
+  system?: string
+  /** the few-shot turns, after the system message */
+  preamble: ChatMessage[]
+  /** a user message as the template's prompt, its text as a fresh delimited data block */
+  wrap: (text: string) => string
+}
+
+/** A template for a conversation (`llm chat -t`): every user message goes through its prompt. */
+export function templateForChat(t: PromptTemplate, opts: { params?: Readonly<Record<string, string>>; system?: string } = {}): ChatTemplateParts {
+  const values = templateValues(t, {}, opts.params)
+  if (!placeholders(t.prompt).includes('input')) throw usageError(`template '${t.name}' has no {{input}} in its prompt, so chat messages have nowhere to go`, { where: t.source })
+  const system = opts.system ?? (t.system === undefined ? undefined : fill(t.system, { ...values, input: '' }, t.source))
+  const fixed = [t.prompt, system ?? '', ...Object.values(values), ...t.examples.flatMap((e) => [e.input, e.output])]
+  const wrap = (text: string): string => {
+    const d = delimiter([text, ...fixed])
+    return fill(t.prompt, { ...values, input: d.wrap(text) }, t.source)
+  }
+  return { system, preamble: t.examples.flatMap((e): ChatMessage[] => [{ role: 'user', content: wrap(e.input) }, { role: 'assistant', content: e.output }]), wrap }
 }

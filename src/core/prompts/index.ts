@@ -12,12 +12,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { basename, extname, join, resolve } from 'node:path'
-import { parse as parseYaml, stringify as toYaml } from 'yaml'
+import { Document, isScalar, isSeq, parse as parseYaml } from 'yaml'
 import { LlmError, fileError, usageError } from '../errors.js'
 import { BUILTIN_TEMPLATES } from './builtins.js'
 import { toTemplate, type PromptTemplate } from './template.js'
 
-export { buildPrompt, templateValues, type BuildPromptOptions, type BuiltPrompt } from './build.js'
+export { buildPrompt, templateValues, generationDefaults, withDefaults, templateForChat, type BuildPromptOptions, type BuiltPrompt, type ChatTemplateParts } from './build.js'
 export { delimiter, type Delimiter } from './delimit.js'
 export { fill, placeholders, toTemplate, type PromptTemplate, type TemplateOptions, type TemplateExample } from './template.js'
 export { BUILTIN_TEMPLATES } from './builtins.js'
@@ -82,5 +82,9 @@ export function templateToYaml(t: PromptTemplate): string {
   if (Object.keys(t.variables).length) o.variables = t.variables
   if (t.examples.length) o.examples = t.examples
   if (Object.keys(t.options).length) o.options = t.options
-  return toYaml(o, { lineWidth: 0 })
+  const doc = new Document(o)
+  // stop strings are mostly white space: quoted, they stay readable ("\n" rather than a block)
+  const stop = doc.getIn(['options', 'stop'], true)
+  if (isSeq(stop)) for (const item of stop.items) if (isScalar(item)) item.type = 'QUOTE_DOUBLE'
+  return doc.toString({ lineWidth: 0 })
 }

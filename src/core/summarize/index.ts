@@ -101,6 +101,8 @@ export interface SummaryResult {
   levels: number
   calls: number
   max_prompt_tokens: number
+  /** the output room every call kept free */
+  max_output_tokens: number
   context_length: number | null
   truncated: false
   /** calls whose output did not shrink and were reduced extractively instead */
@@ -127,7 +129,7 @@ export async function summarize(text: string, opts: SummarizeOptions): Promise<S
     const summary = format === 'bullets' ? ext.sentences.map((s) => `- ${s}`).join('\n') : ext.sentences.join(' ')
     return {
       summary, method: 'extractive', strategy: 'extract', chunks: ext.blocks > 1 ? ext.blocks - 1 : 1, levels: ext.blocks > 1 ? 2 : 1,
-      calls: 0, max_prompt_tokens: 0, context_length: opts.summarizer?.contextLength ?? null, truncated: false, reductions: 0, capped: false,
+      calls: 0, max_prompt_tokens: 0, max_output_tokens: 0, context_length: opts.summarizer?.contextLength ?? null, truncated: false, reductions: 0, capped: false,
       algorithm: opts.algorithm ?? 'lexrank', sentences: { chosen: ext.sentences.length, total: ext.total }, words: wordCount(summary, opts.locale),
       timings: { summarize_ms: performance.now() - t0 },
     }
@@ -136,7 +138,7 @@ export async function summarize(text: string, opts: SummarizeOptions): Promise<S
   const r = await runStrategy(opts.summarizer, text, opts)
   return {
     summary: r.summary, method: 'abstractive', strategy: r.strategy, chunks: r.chunks, levels: r.levels, calls: r.calls,
-    max_prompt_tokens: r.max_prompt_tokens, context_length: opts.summarizer.contextLength, truncated: false,
+    max_prompt_tokens: r.max_prompt_tokens, max_output_tokens: opts.summarizer.maxOutputTokens, context_length: opts.summarizer.contextLength, truncated: false,
     reductions: r.reductions, capped: r.capped, words: wordCount(r.summary, opts.locale),
     timings: { summarize_ms: performance.now() - t0 },
   }
