@@ -51,6 +51,16 @@ export function templateValues(t: PromptTemplate, provided: Readonly<Record<stri
   return values
 }
 
+/**
+ * Everything about a template that can be checked before a model loads: -p names, required
+ * values, and that every placeholder of its system and prompt has a value (`provided` names what
+ * the command will supply besides `input`).
+ */
+export function checkTemplate(t: PromptTemplate, provided: readonly string[], params: Readonly<Record<string, string>> = {}): void {
+  const values = templateValues(t, Object.fromEntries(provided.map((k) => [k, ''])), params)
+  for (const text of [t.system ?? '', t.prompt]) fill(text, { ...values, input: '' }, t.source)
+}
+
 export function buildPrompt(t: PromptTemplate, opts: BuildPromptOptions): BuiltPrompt {
   const values = templateValues(t, opts.provided, opts.params)
   const usesInput = placeholders(t.prompt).includes('input')

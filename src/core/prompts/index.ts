@@ -17,7 +17,7 @@ import { LlmError, fileError, usageError } from '../errors.js'
 import { BUILTIN_TEMPLATES } from './builtins.js'
 import { toTemplate, type PromptTemplate } from './template.js'
 
-export { buildPrompt, templateValues, generationDefaults, withDefaults, templateForChat, type BuildPromptOptions, type BuiltPrompt, type ChatTemplateParts } from './build.js'
+export { buildPrompt, checkTemplate, templateValues, generationDefaults, withDefaults, templateForChat, type BuildPromptOptions, type BuiltPrompt, type ChatTemplateParts } from './build.js'
 export { delimiter, type Delimiter } from './delimit.js'
 export { fill, placeholders, toTemplate, type PromptTemplate, type TemplateOptions, type TemplateExample } from './template.js'
 export { BUILTIN_TEMPLATES } from './builtins.js'

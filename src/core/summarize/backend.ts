@@ -68,6 +68,9 @@ export function callText(call: SummaryCall): string {
   return call.kind === 'refine' ? `Summary so far:\n${call.summary ?? ''}\n\nNext part:\n${call.text}` : call.text
 }
 
+/** the template variables every summarize call supplies (besides {{input}}) */
+export const SUMMARIZE_VARIABLES = ['instruction', 'words', 'format', 'focus'] as const
+
 export interface LmSummarizerOptions {
   template: PromptTemplate
   params?: Record<string, string>

@@ -10,6 +10,9 @@ import { readModelFolder, type ModelFolder } from '../model/folder.js'
 import { resolveModel } from '../model/resolve.js'
 import type { SamplingParams } from '../generate/sampling.js'
 import type { PromptTemplate } from '../prompts/template.js'
+import { checkTemplate } from '../prompts/build.js'
+import { BUILTIN_TEMPLATES } from '../prompts/builtins.js'
+import { SUMMARIZE_VARIABLES } from './backend.js'
 import { chooseMethod, createLmSummarizer, summarize, type Method, type SummarizeOptions, type SummaryResult } from './index.js'
 
 export interface RunSummarizeOptions extends Omit<SummarizeOptions, 'method' | 'summarizer'> {
@@ -32,6 +35,7 @@ export interface RunSummarizeResult extends SummaryResult {
 
 export async function runSummarize(text: string, opts: RunSummarizeOptions): Promise<RunSummarizeResult> {
   const t0 = performance.now()
+  if (opts.method !== 'extractive') checkTemplate(opts.template ?? BUILTIN_TEMPLATES.summarize!, SUMMARIZE_VARIABLES, opts.params)
   let folder: ModelFolder | undefined
   try {
     folder = readModelFolder(resolveModel(opts.model).dir)
