@@ -7,5 +7,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // commands log requests and runs to $LLM_HOME/llm.sqlite: never into the developer's own
+    // ~/.cache from a test (tests of the log set LLM_HOME to a temp dir and clear this)
+    env: { LLM_NO_LOG: '1' },
   },
 })

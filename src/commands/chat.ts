@@ -46,6 +46,7 @@ export default class Chat extends BaseCommand {
     ...runtimeFlags(),
     template: Flags.string({ char: 't', description: 'prompt template NAME or FILE: its system message, few-shot turns, and each message as its {{input}}' }),
     param: Flags.string({ char: 'p', description: 'template variable: -p KEY VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
+    log: Flags.boolean({ description: 'log each turn to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     plain: Flags.boolean({ description: 'plain mode even in a terminal (one answer per input line)', default: false }),
   }
 
@@ -62,13 +63,20 @@ export default class Chat extends BaseCommand {
     const template = tpl ? templateForChat(tpl, { params: parseParams(flags.param), system: flags.system }) : undefined
     if (interactive) this.note('loading model…')
     // The ink view needs a live event loop while tokens are computed: run the model in a worker there.
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, worker: interactive, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, worker: interactive, onInfo: (l) => this.note(l) })
+    const { RequestLog, generationRecord } = await import('../core/db/logs.js')
+    const log = new RequestLog({ enabled: flags.log, onError: (e) => { if (!interactive) this.note(`llm chat: warning: turn not logged: ${e.message}`) } })
     try {
+      const sampling = withDefaults(tpl ? generationDefaults(tpl.options).sampling : {}, { temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'], seed: flags.seed })
       const session = new ChatSession(gen, {
         system: template ? template.system : flags.system,
         maxTokens: flags['max-tokens'],
-        sampling: withDefaults(tpl ? generationDefaults(tpl.options).sampling : {}, { temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'], seed: flags.seed }),
+        sampling,
         template,
+        onTurn: (t) => log.record(generationRecord({
+          source: 'chat', modelDir: gen.info.dir, prompt: '', messages: t.messages, result: t.result, response: t.answer,
+          startedAt: t.startedAt, durationMs: t.durationMs, options: { ...sampling, max_tokens: flags['max-tokens'] },
+        })),
       })
       if (interactive) {
         const { runInkChat } = await import('../ui/chat/run.js')
@@ -78,6 +86,7 @@ export default class Chat extends BaseCommand {
         await runPlainChat(session, lines, { json: flags.json, write: (s) => this.out(s) })
       }
     } finally {
+      log.close()
       await gen.close()
     }
   }

@@ -47,6 +47,7 @@ export default class Eval extends BaseCommand {
     output: Flags.string({ char: 'o', description: 'write the results JSON here (atomically, at the end)' }),
     'log-samples': Flags.string({ description: 'write one JSON line per item here (atomically, at the end)' }),
     'fail-under': Flags.string({ description: 'METRIC=VALUE: exit 3 when the metric misses it (repeatable)', multiple: true, multipleNonGreedy: true }),
+    mlflow: Flags.string({ description: "also record the run in MLflow's file store DIR (mlflow ui --backend-store-uri DIR)" }),
     compare: Flags.boolean({ description: 'compare two results files: llm eval --compare A.json B.json', default: false }),
     progress: progressFlag(),
     ...runtimeFlags(),
@@ -67,7 +68,12 @@ export default class Eval extends BaseCommand {
     })
     const gates = (flags['fail-under'] ?? []).map((g) => parseGate(g, task.metrics))
     const start = new Date()
-    const model = await Model.load(flags.model, { device, threads: flags.threads })
+    const model = await Model.load(flags.model, { device, threads: flags.threads, adapter: flags.adapter })
+    const { trackEval } = await import('../core/runs/track.js')
+    const track = trackEval({
+      task, modelDir: model.folder.dir, modelFile: model.folder.onnxFile, device: model.decoder.session.device,
+      params: { limit: flags.limit ?? null, num_fewshot: flags['num-fewshot'] ?? task.numFewshot, batch_size: flags['batch-size'], seed: flags.seed, max_length: flags['max-length'] ?? null },
+    }, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm eval' })
     try {
       // the bar starts at the first report, when the number of requests is known
       let bar: Progress | undefined
@@ -83,11 +89,15 @@ export default class Eval extends BaseCommand {
       // both files only once everything succeeded: a failed run leaves nothing half-written
       if (flags.output) writeFileAtomic(flags.output, JSON.stringify(results, null, 2) + '\n')
       if (flags['log-samples']) writeFileAtomic(flags['log-samples'], sampleLines(result))
+      track.done(result.metrics, [flags.output, flags['log-samples']])
       if (flags.json) this.outJson(results)
       else this.out(summaryTable(result))
       const failed = checkGates(result, gates)
       for (const line of failed) this.note(`llm eval: gate failed: ${line}`)
       if (failed.length > 0) this.exit(EXIT.gate)
+    } catch (err) {
+      track.failed(err)
+      throw err
     } finally {
       await model.release()
     }

@@ -50,6 +50,7 @@ export default class Generate extends BaseCommand {
     template: Flags.string({ char: 't', description: 'prompt template NAME or FILE: the input becomes its {{input}} (see llm templates list)' }),
     param: Flags.string({ char: 'p', description: 'template variable: -p KEY VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
     ...runtimeFlags(),
+    log: Flags.boolean({ description: 'log the request to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     'on-overflow': Flags.option({ options: ['error', 'truncate'] as const, description: 'a prompt longer than the context: fail, or drop its start', default: 'error' })(),
   }
 
@@ -77,7 +78,10 @@ export default class Generate extends BaseCommand {
       presencePenalty: numberFlag('presence-penalty', flags['presence-penalty']),
       frequencyPenalty: numberFlag('frequency-penalty', flags['frequency-penalty']), seed: flags.seed,
     }
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, onInfo: (l) => this.note(l) })
+    const { RequestLog, generationRecord } = await import('../core/db/logs.js')
+    const log = new RequestLog({ enabled: flags.log, onError: (e) => this.note(`llm generate: warning: request not logged: ${e.message}`) })
+    const startedAt = new Date()
     // a template: the input goes in as its delimited {{input}}; its options fill unset flags
     const built = template ? buildPrompt(template, { input: text, params: parseParams(flags.param), system: flags.system, chat: gen.info.hasChatTemplate || chat }) : undefined
     const defaults = built ? generationDefaults(built.options) : { sampling: {} }
@@ -90,15 +94,25 @@ export default class Generate extends BaseCommand {
         onOverflow: flags['on-overflow'],
         onText: flags.json ? undefined : (t) => this.out(t),
       })
+      log.record(generationRecord({
+        source: 'generate', modelDir: gen.info.dir, prompt: text, messages: sentMessages(built?.prompt ?? prompt), result: r, startedAt, durationMs: Date.now() - startedAt.getTime(),
+        options: { ...sampling, max_tokens: flags['max-tokens'], stop: flags.stop?.map(unescape) },
+      }))
       if (flags.json) {
         this.outJson({ text: r.text, prompt_ids: r.prompt_ids, ids: r.ids, finish_reason: r.finish_reason, timings: r.timings })
       } else if (process.stdout.isTTY && !r.text.endsWith('\n')) {
         this.out('\n')
       }
     } finally {
+      log.close()
       await gen.close()
     }
   }
+}
+
+/** the conversation a prompt sent, for the request log (none for a raw prompt) */
+function sentMessages(p: Prompt): ChatMessage[] | undefined {
+  return typeof p === 'object' && 'messages' in p ? [...p.messages] : undefined
 }
 
 /** stdin first, then the argument; a newline between them unless stdin already ends with one. */

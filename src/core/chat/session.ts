@@ -1,4 +1,4 @@
-import type { FinishReason, Generator } from '../generate/index.js'
+import type { FinishReason, GenerationResult, Generator } from '../generate/index.js'
 import type { SamplingParams } from '../generate/sampling.js'
 import type { ChatMessage } from '../model/chat-template.js'
 import { buildChatPrompt } from './prompt.js'
@@ -19,6 +19,8 @@ export interface ChatSettings {
    * the text as typed.
    */
   template?: { preamble: ChatMessage[]; wrap: (text: string) => string }
+  /** after each answered turn (the request log's hook): the messages the model saw, the answer and the raw result */
+  onTurn?: (turn: { messages: ChatMessage[]; answer: string; result: GenerationResult; startedAt: Date; durationMs: number }) => void
 }
 
 export interface TurnResult {
@@ -83,7 +85,8 @@ export class ChatSession {
   async send(text: string, opts: { onText?: (t: string) => void; signal?: { readonly aborted: boolean } } = {}): Promise<TurnResult> {
     const user: ChatMessage = { role: 'user', content: text }
     const { messages, dropped } = await this.fit([...this.history, user])
-    const p = buildChatPrompt(this.present(messages), this.engine.info.hasChatTemplate)
+    const shown = this.present(messages)
+    const p = buildChatPrompt(shown, this.engine.info.hasChatTemplate)
     let leading = p.transcript // drop the space after "Assistant:" from what is shown
     const onText = (t: string) => {
       if (leading) {
@@ -95,8 +98,10 @@ export class ChatSession {
     }
     const sampling = { ...this.settings.sampling }
     if (sampling.seed !== undefined) sampling.seed = (sampling.seed + this.turns) >>> 0
+    const startedAt = new Date()
     const r = await this.engine.generate(p.prompt, { maxTokens: this.settings.maxTokens, sampling, stop: p.stop, onOverflow: 'truncate', onText, signal: opts.signal })
     const answer = p.transcript ? r.text.trim() : r.text
+    this.settings.onTurn?.({ messages: shown, answer, result: r, startedAt, durationMs: Date.now() - startedAt.getTime() })
     this.history.push(user)
     if (r.finish_reason !== 'abort' || answer) this.history.push({ role: 'assistant', content: answer })
     return {

@@ -24,6 +24,8 @@ export interface RunSummarizeOptions extends Omit<SummarizeOptions, 'method' | '
   sampling?: Partial<SamplingParams>
   device?: LoadModelOptions['device']
   threads?: number
+  /** a PEFT LoRA adapter folded into the model in memory */
+  adapter?: string
   signal?: { readonly aborted: boolean }
 }
 
@@ -55,7 +57,7 @@ export async function runSummarize(text: string, opts: RunSummarizeOptions): Pro
     return { ...r, ...base, context_length: folder?.contextLength ?? null, timings: { load_ms: 0, summarize_ms: r.timings.summarize_ms, total_ms: performance.now() - t0 } }
   }
   const l0 = performance.now()
-  const model = await Model.load(folder!.dir, { device: opts.device, threads: opts.threads })
+  const model = await Model.load(folder!.dir, { device: opts.device, threads: opts.threads, adapter: opts.adapter })
   const loadMs = performance.now() - l0
   try {
     const summarizer = createLmSummarizer(model, text, {
