@@ -110,27 +110,34 @@ export async function runStrategy(s: Summarizer, text: string, opts: StrategyOpt
       opts.onNote?.(`refine: the context leaves no room for a summary and a part together; using map-reduce`)
       strategy = r.strategy = 'map-reduce'
     } else {
-      const parts = splitToFit(s, chunkText(text, { maxTokens: refineRoom, overlapTokens: opts.overlapTokens, countTokens: count, locale: opts.locale }).map((c) => c.text), 'chunk')
-      r.chunks = parts.length
+      // every prompt is measured right before its call (the measured prompt is the one sent)
+      const parts = chunkText(text, { maxTokens: refineRoom, overlapTokens: opts.overlapTokens, countTokens: count, locale: opts.locale }).map((c) => c.text)
       r.levels = 1
-      let summary = await call({ kind: 'chunk', text: parts[0]! }, 'refine', 1, 1, parts.length, cap)
-      for (let k = 1; k < parts.length; k++) {
-        let c: SummaryCall = { kind: 'refine', summary, text: parts[k]! }
-        // a summary that re-tokenized longer than the output cap is cut back to it first
-        if (!fits(s, c)) c = { ...c, summary: reduceToTokens(summary, Math.floor(cap / 2), count, { locale: opts.locale }) }
+      let summary: string | undefined
+      for (let k = 0; k < parts.length; k++) {
+        let c: SummaryCall = summary === undefined ? { kind: 'chunk', text: parts[k]! } : { kind: 'refine', summary, text: parts[k]! }
+        // a summary that re-tokenized longer than the output cap is cut back first; a part that
+        // still does not fit (tokens merged at the seams) is halved
+        if (!fits(s, c) && c.kind === 'refine') c = { ...c, summary: reduceToTokens(summary!, Math.floor(cap / 2), count, { locale: opts.locale }) }
+        if (!fits(s, c)) { parts.splice(k, 1, ...halve(s, parts[k]!)); k--; continue }
         summary = await call(c, 'refine', 1, k + 1, parts.length, cap)
       }
-      r.summary = summary
+      r.chunks = parts.length
+      r.summary = summary ?? ''
       return r
     }
   }
 
   // map
-  const chunks = splitToFit(s, chunkText(text, { maxTokens: budget, overlapTokens: opts.overlapTokens, countTokens: count, locale: opts.locale }).map((c) => c.text), 'chunk')
-  r.chunks = chunks.length
+  const chunks = chunkText(text, { maxTokens: budget, overlapTokens: opts.overlapTokens, countTokens: count, locale: opts.locale }).map((c) => c.text)
   r.levels = 1
   let items: string[] = []
-  for (const [k, t] of chunks.entries()) items.push(await call({ kind: 'chunk', text: t }, 'map', 1, k + 1, chunks.length, s.maxOutputTokens))
+  for (let k = 0; k < chunks.length; k++) {
+    const c: SummaryCall = { kind: 'chunk', text: chunks[k]! }
+    if (!fits(s, c)) { chunks.splice(k, 1, ...halve(s, chunks[k]!)); k--; continue }
+    items.push(await call(c, 'map', 1, k + 1, chunks.length, s.maxOutputTokens))
+  }
+  r.chunks = chunks.length
   // reduce
   const fanIn = strategy === 'tree' ? Math.max(2, opts.fanIn ?? 4) : Infinity
   const maxLevels = Math.max(2, opts.maxLevels ?? 8)
@@ -177,17 +184,10 @@ function pack(items: readonly string[], room: number, fanIn: number, count: (t: 
   return groups
 }
 
-/** Chunks whose prompt would not fit after all (tokens merged across the seam) are halved until they do. */
-function splitToFit(s: Summarizer, texts: string[], kind: CallKind): string[] {
-  const out: string[] = []
-  const queue = [...texts]
-  while (queue.length) {
-    const t = queue.shift()!
-    if (fits(s, { kind, text: t })) { out.push(t); continue }
-    const n = s.countTokens(t)
-    const halves = chunkText(t, { maxTokens: Math.max(1, Math.ceil(n / 2)), countTokens: (x) => s.countTokens(x) }).map((c) => c.text)
-    if (halves.length < 2) throw new Error(`internal: a chunk of ${n} tokens cannot be split to fit the context`)
-    queue.unshift(...halves)
-  }
-  return out
+/** A chunk whose prompt would not fit after all (tokens merged across the seams), in two. */
+function halve(s: Summarizer, t: string): string[] {
+  const n = s.countTokens(t)
+  const halves = chunkText(t, { maxTokens: Math.max(1, Math.ceil(n / 2)), countTokens: (x) => s.countTokens(x) }).map((c) => c.text)
+  if (halves.length < 2) throw new Error(`internal: a chunk of ${n} tokens cannot be split to fit the context`)
+  return halves
 }
