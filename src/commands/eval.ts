@@ -13,7 +13,7 @@ export default class Eval extends BaseCommand {
   static override description =
     `TASK is a built-in task (${Object.keys(BUILTIN_TASKS).join(', ')}; data from ../shared/data or --data), a task file (.yaml/.json) or a data file: ` +
     '.txt is perplexity; .jsonl lines {query, choices, gold} are zero-shot multiple choice (context = query, continuation = " " + choice), ' +
-    '{ctx, endings, label} HellaSwag, {context, continuation} cloze, {prompt, completion} generation, {text} perplexity. ' +
+    '{ctx, endings, label} HellaSwag, {context, continuation} cloze, {prompt, completion} generation, {text, label} classification (llm classify\'s calibrated zero-shot; acc, macro_f1), {text} perplexity. ' +
     'Scores do not depend on --batch-size. --fail-under exits with code 3 when a metric misses (below VALUE; above it for perplexities and bits_per_byte). ' +
     '--compare A.json B.json prints each shared metric\'s difference with a 95% paired-bootstrap interval, from the per-item scores stored in --output files.'
 
@@ -37,7 +37,7 @@ export default class Eval extends BaseCommand {
     'batch-size': Flags.integer({ description: 'sequences per forward pass', default: 1, min: 1 }),
     seed: Flags.integer({ description: 'seed of the few-shot sampler', default: 1234, min: 0 }),
     data: Flags.string({ description: 'data file for a built-in task or task file' }),
-    format: Flags.option({ options: ['multiple_choice', 'hellaswag', 'cloze', 'perplexity', 'generate'] as const, description: 'shape of a bare data file (default: from its fields)' })(),
+    format: Flags.option({ options: ['multiple_choice', 'hellaswag', 'cloze', 'perplexity', 'generate', 'classification'] as const, description: 'shape of a bare data file (default: from its fields)' })(),
     'context-field': Flags.string({ description: 'field holding the context / prompt' }),
     'choices-field': Flags.string({ description: 'field holding the list of choices' }),
     'gold-field': Flags.string({ description: 'field holding the gold choice (index or text)' }),

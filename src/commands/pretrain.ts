@@ -35,10 +35,10 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     const config = flags.config ? readConfigFile(flags.config) : {}
     // --resume needs only --out: the data and the rest come from the saved run when not given
     const options = resolveOptions(config, flags.resume ? { data: ['(from checkpoint)'], ...given } : given)
-    // run tracking ($LLM_HOME/llm.sqlite, --mlflow): reads what the run leaves in --out
-    const { trackPretrain } = await import('../core/runs/track.js')
-    const track = trackPretrain(options as unknown as Parameters<typeof trackPretrain>[0], flags.resume, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm pretrain' })
-    const summary = await runTraining({ kind: 'pretrain', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress)
+    // run tracking ($LLM_HOME/llm.sqlite, --mlflow): every step as it happens
+    const { trackTraining } = await import('../core/runs/track.js')
+    const track = trackTraining('pretrain', options, flags.resume, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm pretrain' })
+    const summary = await runTraining({ kind: 'pretrain', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress, (m) => track.step({ ...m }))
       .catch((err: unknown) => { track.failed(err); throw err })
     track.done(summary)
     const { interrupted, saved, ...result } = summary

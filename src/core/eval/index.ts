@@ -19,3 +19,5 @@ export { buildResults, sampleLines, parseGate, checkGates, summaryTable, readRes
 export { parseJsonl, readDocs } from './data.js'
 export { hellaswagPreprocess, wikitextDetokenize, wikitextArticles, render } from './template.js'
 export * from './metrics/index.js'
+export { macroF1 } from './metrics/f1.js'
+export { runClassificationTask } from './classification.js'

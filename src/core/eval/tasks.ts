@@ -4,7 +4,7 @@
  *
  * Task file (YAML or JSON; paths relative to the file):
  *   task: my_arc                     # name in the results
- *   type: multiple_choice            # multiple_choice | cloze | perplexity | generate | summarization
+ *   type: multiple_choice            # multiple_choice | cloze | perplexity | generate | classification | summarization
  *   data: ../data/arc.jsonl          # .jsonl / .json array / .txt (perplexity)
  *   doc_to_text: "{{query}}\nAnswer:" # context template ({{field}}, {{field|trim}})
  *   choices_field: choices           # multiple_choice
@@ -28,7 +28,7 @@ import { LlmError, fileError, usageError } from '../errors.js'
 import { readDocs, readText } from './data.js'
 import { SUMMARIZATION_BUILTINS, SUMMARIZATION_FIELDS, SUMMARIZATION_METRICS, parseSummarizeSettings, type SummarizeTaskSettings } from './tasks/summarization.js'
 
-export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate' | 'summarization'
+export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate' | 'classification' | 'summarization'
 
 export interface TaskSpec {
   name: string
@@ -44,6 +44,8 @@ export interface TaskSpec {
   referencesField?: string
   textField?: string
   preprocess?: 'hellaswag'
+  /** classification: the label set (default: the gold labels seen) */
+  labels?: string[]
   targetDelimiter: string
   fewshotDelimiter: string
   numFewshot: number
@@ -61,6 +63,7 @@ export const TASK_METRICS: Record<TaskType, string[]> = {
   cloze: ['acc', 'perplexity'],
   perplexity: ['token_perplexity', 'word_perplexity', 'byte_perplexity', 'bits_per_byte'],
   generate: ['exact_match', 'bleu', 'chrf', 'rouge1', 'rouge2', 'rougeL'],
+  classification: ['acc', 'macro_f1'],
   summarization: SUMMARIZATION_METRICS,
 }
 
@@ -99,7 +102,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export interface FormatOverrides {
   /** force the shape of a bare data file */
-  format?: 'multiple_choice' | 'hellaswag' | 'cloze' | 'perplexity' | 'generate' | 'summarization'
+  format?: 'multiple_choice' | 'hellaswag' | 'cloze' | 'perplexity' | 'generate' | 'classification' | 'summarization'
   contextField?: string
   choicesField?: string
   goldField?: string
@@ -154,7 +157,7 @@ function taskFromFile(file: string, opts: ResolveOptions): TaskSpec {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LlmError('a task file must be a mapping (task, type, data, …)', { where: file })
   const t = raw as Record<string, unknown>
-  const known = new Set(['task', 'type', 'data', 'doc_to_text', 'choices_field', 'gold_field', 'doc_to_target', 'references_field', 'text_field', 'text_format', 'preprocess', 'target_delimiter', 'fewshot_delimiter', 'num_fewshot', 'metrics', 'generation', 'summarize'])
+  const known = new Set(['task', 'type', 'data', 'doc_to_text', 'choices_field', 'gold_field', 'doc_to_target', 'references_field', 'text_field', 'text_format', 'preprocess', 'target_delimiter', 'fewshot_delimiter', 'num_fewshot', 'metrics', 'generation', 'labels', 'summarize'])
   for (const k of Object.keys(t)) if (!known.has(k)) throw new LlmError(`unknown key '${k}'`, { where: file, hint: `keys: ${[...known].join(', ')}` })
   const type = t.type as TaskType
   if (!(type in TASK_METRICS)) throw new LlmError(`'type' must be one of ${Object.keys(TASK_METRICS).join(', ')}, got ${JSON.stringify(t.type)}`, { where: file })
@@ -181,6 +184,7 @@ function taskFromFile(file: string, opts: ResolveOptions): TaskSpec {
     docToTarget: str(t.doc_to_target, 'doc_to_target', file),
     referencesField: str(t.references_field, 'references_field', file),
     textField: str(t.text_field, 'text_field', file) ?? 'text',
+    labels: Array.isArray(t.labels) ? t.labels.map(String) : undefined,
     targetDelimiter: str(t.target_delimiter, 'target_delimiter', file) ?? DEFAULTS.targetDelimiter,
     fewshotDelimiter: str(t.fewshot_delimiter, 'fewshot_delimiter', file) ?? DEFAULTS.fewshotDelimiter,
     numFewshot,
@@ -212,6 +216,7 @@ function taskFromData(file: string, opts: ResolveOptions): TaskSpec {
       else if (has('context', 'continuation')) format = 'cloze'
       else if (has('prompt', 'completion')) format = 'generate'
       else if (has(...SUMMARIZATION_FIELDS)) format = 'summarization'
+      else if (has('text', 'label')) format = 'classification'
       else if (has('text')) format = 'perplexity'
       else throw new LlmError(`cannot tell the task type from the fields ${Object.keys(first.doc).join(', ')}`, { where: first.where, hint: 'expected {query, choices, gold}, {ctx, endings, label}, {context, continuation}, {prompt, completion}, {document, summary} or {text}; or give --format and the --*-field flags' })
     }
@@ -226,6 +231,8 @@ function taskFromData(file: string, opts: ResolveOptions): TaskSpec {
       return { ...base, type: 'cloze', docToText: ctx('context'), docToTarget: `{{${opts.targetField ?? 'continuation'}}}`, metrics: TASK_METRICS.cloze }
     case 'generate':
       return { ...base, type: 'generate', docToText: ctx('prompt'), docToTarget: `{{${opts.targetField ?? 'completion'}}}`, metrics: TASK_METRICS.generate }
+    case 'classification':
+      return { ...base, type: 'classification', docToText: '', textField: opts.textField ?? 'text', goldField: opts.goldField ?? 'label', metrics: TASK_METRICS.classification }
     case 'summarization':
       return { ...base, type: 'summarization', docToText: ctx('document'), docToTarget: `{{${opts.targetField ?? 'summary'}}}`, metrics: SUMMARIZATION_METRICS }
     case 'perplexity':

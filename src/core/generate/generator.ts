@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import { usageError } from '../errors.js'
 import type { Model, Prompt } from '../model/load.js'
 import { Detokenizer } from './detokenize.js'
-import { randomSeed } from './rng.js'
+import { randomSeed } from '../rng.js'
 import { buildSamplerChain, DEFAULT_SAMPLING, type SamplingParams } from './sampling.js'
 import { StopMatcher } from './stop.js'
 

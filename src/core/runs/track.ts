@@ -1,11 +1,11 @@
 /**
- * The run records `llm pretrain` and `llm eval` make, kept out of the commands (and out of the
- * training core, which the trackers only read the results of): what goes in the signature and
- * params, which files are artifacts, how metrics.jsonl becomes per-step metrics.
+ * The run records `llm pretrain`, `llm finetune` and `llm eval` make, kept out of the commands
+ * and out of the training core (which only reports events): what goes in the signature and
+ * params, which files are artifacts.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { hashData, hashModelFolder, logMetricRows, softwareVersions, startRun, type RunHandle } from './index.js'
+import { hashData, hashModelFolder, softwareVersions, startRun, type RunHandle } from './index.js'
 
 export interface TrackOptions {
   /** MLflow file store to write too */
@@ -15,17 +15,21 @@ export interface TrackOptions {
   env?: NodeJS.ProcessEnv
 }
 
-/** The parts of pretrain's resolved options the record needs (structural: core/train stays untouched). */
-export interface PretrainLike {
+/** The parts of a training run's options the record needs. */
+export interface TrainingLike {
   out: string
   data: string[]
   seed: number
   device?: string
+  /** pretrain */
   tokenizer?: string
   init?: string
+  /** finetune */
+  model?: string
+  adapter?: string
 }
 
-export interface PretrainSummaryLike {
+export interface TrainingSummaryLike {
   steps: number
   train_loss: number | null
   val_loss: number | null
@@ -34,33 +38,37 @@ export interface PretrainSummaryLike {
   interrupted: boolean
 }
 
-const PRETRAIN_ARTIFACTS = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', 'metrics.jsonl', 'onnx']
+/** what a training run leaves in --out that is worth listing */
+const TRAINING_ARTIFACTS = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', 'adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'onnx']
 
-/** Start a pretrain run record; call done/failed with what pretrain() returned or threw. */
-export function trackPretrain(options: PretrainLike & Record<string, unknown>, resume: boolean, t: TrackOptions): { run: RunHandle; done(s: PretrainSummaryLike): void; failed(err: unknown): void } {
+/**
+ * Start the record of a pretrain or finetune run: `step(metric)` logs each step as it happens
+ * (the command forwards the trainer's step events), done/failed close it with the summary.
+ */
+export function trackTraining(kind: 'pretrain' | 'finetune', options: TrainingLike, resume: boolean, t: TrackOptions): { run: RunHandle; step(m: Record<string, number | undefined> & { step: number }): void; done(s: TrainingSummaryLike): void; failed(err: unknown): void } {
   const tokenizerFile = options.tokenizer && existsSync(options.tokenizer)
     ? (statSync(options.tokenizer).isDirectory() ? join(options.tokenizer, 'tokenizer.json') : options.tokenizer) : undefined
+  const base = options.init ?? (options.model && existsSync(options.model) ? options.model : undefined)
   const run = startRun({
-    kind: 'pretrain', name: basename(resolve(options.out)), out: options.out, mlflow: t.mlflow, command: t.command, env: t.env,
+    kind, name: basename(resolve(options.out)), out: options.out, mlflow: t.mlflow, command: t.command, env: t.env,
     params: { ...options, resume },
     signature: {
-      ...(options.init ? hashModelFolder(options.init) : {}),
+      ...(base ? hashModelFolder(base) : {}),
       ...(tokenizerFile && existsSync(tokenizerFile) ? { tokenizer_sha256: hashData([tokenizerFile])[0]?.sha256 } : {}),
-      data: hashData(options.data), seed: options.seed, device: options.device ?? 'cpu', versions: softwareVersions(t.llmVersion),
+      data: hashData(options.data.filter((d) => existsSync(d))), seed: options.seed, device: options.device ?? 'cpu', versions: softwareVersions(t.llmVersion),
     },
   })
   const collect = () => {
-    const metrics = join(options.out, 'metrics.jsonl')
-    if (existsSync(metrics)) {
-      const rows = readFileSync(metrics, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>)
-      logMetricRows(run, rows)
-    }
     const tok = join(options.out, 'tokenizer.json')
     if (existsSync(tok)) run.updateSignature({ tokenizer_sha256: hashData([tok])[0]!.sha256 })
-    for (const f of PRETRAIN_ARTIFACTS) if (existsSync(join(options.out, f))) run.logArtifact(join(options.out, f))
+    for (const f of TRAINING_ARTIFACTS) if (existsSync(join(options.out, f))) run.logArtifact(join(options.out, f))
   }
   return {
     run,
+    step(m) {
+      const { step, ...values } = m
+      run.logMetrics(step, values)
+    },
     done(s) {
       collect()
       run.finish(s.interrupted ? 'KILLED' : 'FINISHED', { steps: s.steps, train_loss: s.train_loss, val_loss: s.val_loss, tokens_per_second: s.tokens_per_second, wall_seconds: s.wall_seconds })
