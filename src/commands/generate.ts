@@ -3,7 +3,10 @@ import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
 import { intFlag, runtimeFlags, samplingFlag } from '../cli/flags.js'
 import { DEFAULT_MAX_TOKENS, openGenerator, type ChatMessage, type Prompt, type SamplingParams } from '../core/generate/index.js'
+import { pairParams, parseParams } from '../core/prompts/params.js'
+import { buildPrompt, generationDefaults, resolveTemplate, withDefaults } from '../core/prompts/index.js'
 import { parseDevice } from '../core/runtime/ort.js'
+import { usageError } from '../core/errors.js'
 
 export default class Generate extends BaseCommand {
   static override summary = 'Generate text from a prompt with a local model (streams to stdout).'
@@ -17,6 +20,7 @@ export default class Generate extends BaseCommand {
     '<%= config.bin %> generate -m ./my-model --temperature 0 -n 200 ""',
     'cat notes.txt | <%= config.bin %> generate -m ./chat-model --system "Summarize the text." --stop "\\n\\n"',
     '<%= config.bin %> generate -m ./my-model --seed 42 --json "Hello"',
+    'cat letter.txt | <%= config.bin %> generate -m ./chat-model -t translate -p target German',
   ]
 
   static override args = {
@@ -37,13 +41,15 @@ export default class Generate extends BaseCommand {
     stop: Flags.string({ description: 'stop when this text appears (not printed); repeat the flag for several; \\n and \\t are understood', multiple: true, multipleNonGreedy: true }),
     system: Flags.string({ description: 'system message (implies --chat)' }),
     chat: Flags.boolean({ description: "wrap the prompt in the model's chat template as a user message", default: false }),
+    template: Flags.string({ char: 't', description: 'prompt template NAME or FILE: the input becomes its {{input}} (see llm templates list)' }),
+    param: Flags.string({ char: 'p', description: 'template variable: -p KEY VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
     ...runtimeFlags(),
     log: Flags.boolean({ description: 'log the request to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     'on-overflow': Flags.option({ options: ['error', 'truncate'] as const, description: 'a prompt longer than the context: fail, or drop its start', default: 'error' })(),
   }
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Generate)
+    const { args, flags } = await this.parse(Generate, pairParams(this.argv))
     const device = parseDevice(flags.device)
     const stdin = await readPipedStdin()
     if (stdin === undefined && args.prompt === undefined) {
@@ -53,7 +59,9 @@ export default class Generate extends BaseCommand {
     const text = joinPrompt(stdin, args.prompt)
     const chat = flags.chat || flags.system !== undefined
     const messages: ChatMessage[] = [...(flags.system !== undefined ? [{ role: 'system', content: flags.system }] : []), { role: 'user', content: text }]
-    const prompt: Prompt = chat ? { messages } : text
+    let prompt: Prompt = chat ? { messages } : text
+    const template = flags.template === undefined ? undefined : resolveTemplate(flags.template)
+    if (!template && flags.param?.length) throw usageError('-p sets template variables: give a template with -t', { where: '-p' })
 
     const sampling: Partial<SamplingParams> = {
       temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'],
@@ -63,16 +71,20 @@ export default class Generate extends BaseCommand {
     const { RequestLog, generationRecord } = await import('../core/db/logs.js')
     const log = new RequestLog({ enabled: flags.log, onError: (e) => this.note(`llm generate: warning: request not logged: ${e.message}`) })
     const startedAt = new Date()
+    // a template: the input goes in as its delimited {{input}}; its options fill unset flags
+    const built = template ? buildPrompt(template, { input: text, params: parseParams(flags.param), system: flags.system, chat: gen.info.hasChatTemplate || chat }) : undefined
+    const defaults = built ? generationDefaults(built.options) : { sampling: {} }
+    if (built) prompt = built.prompt
     try {
       const r = await gen.generate(prompt, {
-        maxTokens: flags['max-tokens'],
-        sampling,
-        stop: (flags.stop ?? []).map(unescape),
+        maxTokens: flags['max-tokens'] ?? defaults.maxTokens,
+        sampling: withDefaults(defaults.sampling, sampling),
+        stop: flags.stop ? flags.stop.map(unescape) : defaults.stop ?? [],
         onOverflow: flags['on-overflow'],
         onText: flags.json ? undefined : (t) => this.out(t),
       })
       log.record(generationRecord({
-        source: 'generate', modelDir: gen.info.dir, prompt: text, messages: chat ? messages : undefined, result: r, startedAt, durationMs: Date.now() - startedAt.getTime(),
+        source: 'generate', modelDir: gen.info.dir, prompt: text, messages: sentMessages(built?.prompt ?? prompt), result: r, startedAt, durationMs: Date.now() - startedAt.getTime(),
         options: { ...sampling, max_tokens: flags['max-tokens'], stop: flags.stop?.map(unescape) },
       }))
       if (flags.json) {
@@ -85,6 +97,11 @@ export default class Generate extends BaseCommand {
       await gen.close()
     }
   }
+}
+
+/** the conversation a prompt sent, for the request log (none for a raw prompt) */
+function sentMessages(p: Prompt): ChatMessage[] | undefined {
+  return typeof p === 'object' && 'messages' in p ? [...p.messages] : undefined
 }
 
 /** stdin first, then the argument; a newline between them unless stdin already ends with one. */

@@ -1,11 +1,9 @@
 import { Flags } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { intFlag, progressFlag } from '../cli/flags.js'
-import { EXIT } from '../core/errors.js'
 import { readConfigFile, resolveOptions } from '../core/train/options.js'
 import { givenOptions, trainFlags } from '../cli/train-flags.js'
-import { runTraining } from '../cli/training.js'
-import { trackTraining } from '../core/runs/track.js'
+import { trainAndReport } from '../cli/training.js'
 
 export default class Pretrain extends BaseCommand {
   static override summary = 'Pretrain a Llama-architecture model from scratch (or any supported family from --init) on text or token files'
@@ -36,20 +34,7 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     const config = flags.config ? readConfigFile(flags.config) : {}
     // --resume needs only --out: the data and the rest come from the saved run when not given
     const options = resolveOptions(config, flags.resume ? { data: ['(from checkpoint)'], ...given } : given)
-    // run tracking ($LLM_HOME/llm.sqlite, --mlflow): every step as it happens
-    const track = trackTraining('pretrain', options, flags.resume, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm pretrain' })
-    const summary = await runTraining({ kind: 'pretrain', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress, (m) => track.step({ ...m }))
-      .catch((err: unknown) => { track.failed(err); throw err })
-    track.done(summary)
-    const { interrupted, saved, ...result } = summary
-    if (flags.json) this.outJson(interrupted ? { ...result, interrupted } : result)
-    else {
-      const val = result.val_loss === null ? '' : `, val loss ${result.val_loss.toFixed(4)}`
-      this.note(`${interrupted ? 'stopped' : 'done'} at step ${result.steps}: train loss ${result.train_loss?.toFixed(4) ?? '-'}${val}, ${Math.round(result.tokens_per_second)} tokens/s, ${result.wall_seconds.toFixed(1)} s → ${result.out}`)
-    }
-    if (interrupted) {
-      this.note(saved ? `checkpoint saved; continue with: llm pretrain --out ${result.out} --resume` : 'stopped before the first step: nothing was saved')
-      this.exit(EXIT.interrupted)
-    }
+    const code = await trainAndReport({ kind: 'pretrain', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, { json: flags.json, progress: flags.progress, mlflow: flags.mlflow, version: this.config.version })
+    if (code) this.exit(code)
   }
 }

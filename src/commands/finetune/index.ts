@@ -3,8 +3,7 @@ import chalk from 'chalk'
 import { BaseCommand } from '../../cli/base-command.js'
 import { intFlag, progressFlag } from '../../cli/flags.js'
 import { givenOptions, trainFlags } from '../../cli/train-flags.js'
-import { runTraining } from '../../cli/training.js'
-import { EXIT } from '../../core/errors.js'
+import { trainAndReport } from '../../cli/training.js'
 import { dryRun } from '../../core/train/finetune/dry-run.js'
 import { readConfigFile, resolveFinetuneOptions, type FinetuneOptions } from '../../core/train/options.js'
 
@@ -42,22 +41,8 @@ exits 130; --resume continues exactly. 'llm finetune merge' folds an adapter int
     // --resume needs only --out: the rest comes from the saved run when not given
     const options = resolveFinetuneOptions(file, flags.resume ? { model: '(from checkpoint)', data: ['(from checkpoint)'], ...given } : given)
     if (flags['dry-run']) return this.dryRun(options, flags.json)
-    // run tracking ($LLM_HOME/llm.sqlite, --mlflow): every step as it happens
-    const { trackTraining } = await import('../../core/runs/track.js')
-    const track = trackTraining('finetune', options, flags.resume, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm finetune' })
-    const summary = await runTraining({ kind: 'finetune', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress, (m) => track.step({ ...m }))
-      .catch((err: unknown) => { track.failed(err); throw err })
-    track.done(summary)
-    const { interrupted, saved, ...result } = summary
-    if (flags.json) this.outJson(interrupted ? { ...result, interrupted } : result)
-    else {
-      const val = result.val_loss === null ? '' : `, val loss ${result.val_loss.toFixed(4)}`
-      this.note(`${interrupted ? 'stopped' : 'done'} at step ${result.steps}: train loss ${result.train_loss?.toFixed(4) ?? '-'}${val}, ${Math.round(result.tokens_per_second)} tokens/s, ${result.wall_seconds.toFixed(1)} s → ${result.out}`)
-    }
-    if (interrupted) {
-      this.note(saved ? `checkpoint saved; continue with: llm finetune --out ${result.out} --resume` : 'stopped before the first step: nothing was saved')
-      this.exit(EXIT.interrupted)
-    }
+    const code = await trainAndReport({ kind: 'finetune', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, { json: flags.json, progress: flags.progress, mlflow: flags.mlflow, version: this.config.version })
+    if (code) this.exit(code)
   }
 
   private async dryRun(options: FinetuneOptions, json: boolean): Promise<void> {

@@ -90,6 +90,8 @@ export function buildInstances(task: TaskSpec, opts: InstanceOptions = {}): Inst
       throw new LlmError('classification tasks are run by eval/classification.ts, not built here', { where: task.source })
     case 'generate':
       return { type: 'generate', total: docs.length, items: ids.map((i) => ({ docId: i, prompt: withFewshot(i), references: referencesOf(task, docs[i]!), where: docs[i]!.where })) }
+    case 'summarization':
+      throw new LlmError('summarization items are built by tasks/summarization.ts', { where: task.source })
   }
 }
 

@@ -12,5 +12,4 @@ export { search, searchMode, rrf, ftsQuery, queryTerms, SEARCH_MODES, RRF_K, typ
 export { chunkText, type Chunk, type ChunkOptions } from './chunk.js'
 export { RagIndex, indexFile, indexDir, listIndexes, type IndexMeta } from './store.js'
 export { expandPaths, readSource, SOURCE_TYPES } from './sources.js'
-export { ask, relevant, NOTHING_FOUND, type AskOptions, type AskResult, type AskSource } from './ask.js'
-export { delimitSources, sourceNonce, askInstructions } from './delimit.js'
+export { ask, askPrompt, relevant, NOTHING_FOUND, type AskOptions, type AskResult, type AskSource } from './ask.js'

@@ -17,7 +17,7 @@ import { LlmError } from '../../core/errors.js'
 import { tensorToFloat32 } from '../../core/safetensors.js'
 import { Graph } from '../onnx/graph.js'
 import type { WeightSource } from '../model/infer.js'
-import { geluErf, layerNorm, linearBias } from './layers.js'
+import { activate, layerNorm, linear } from '../model/layers.js'
 
 export interface BertConfig {
   vocabSize: number
@@ -136,7 +136,7 @@ export function emitBertEncoder(c: BertConfig, weights: WeightSource, opts: { op
   const scale = g.const('float32', [], [1 / Math.sqrt(D)])
   for (let i = 0; i < c.numLayers; i++) {
     const L = `encoder.layer.${i}.`
-    const proj = (p: string) => linearBias(g, h, `${L}${p}.weight`, `${L}${p}.bias`)
+    const proj = (p: string) => linear(g, h, `${L}${p}.weight`, `${L}${p}.bias`)
     const heads = (x: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [x, shapeOf(H, D)])], { perm })
     const q = heads(proj('attention.self.query'), [0, 2, 1, 3]) // [B, H, S, D]
     const kT = heads(proj('attention.self.key'), [0, 2, 3, 1]) // [B, H, D, S]
@@ -144,10 +144,10 @@ export function emitBertEncoder(c: BertConfig, weights: WeightSource, opts: { op
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, kT]), scale]), maskBias]) // [B, H, S, S]
     const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), v]) // [B, H, S, D]
     const rows = g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.const('int64', [2], [-1, C])]) // [N, C]
-    const attn = linearBias(g, rows, `${L}attention.output.dense.weight`, `${L}attention.output.dense.bias`)
+    const attn = linear(g, rows, `${L}attention.output.dense.weight`, `${L}attention.output.dense.bias`)
     h = layerNorm(g, g.op('Add', [attn, h]), `${L}attention.output.LayerNorm.weight`, `${L}attention.output.LayerNorm.bias`, c.layerNormEps)
-    const mid = geluErf(g, linearBias(g, h, `${L}intermediate.dense.weight`, `${L}intermediate.dense.bias`)) // [N, F]
-    const ffn = linearBias(g, mid, `${L}output.dense.weight`, `${L}output.dense.bias`)
+    const mid = activate(g, linear(g, h, `${L}intermediate.dense.weight`, `${L}intermediate.dense.bias`), 'gelu') // [N, F]
+    const ffn = linear(g, mid, `${L}output.dense.weight`, `${L}output.dense.bias`)
     h = layerNorm(g, g.op('Add', [ffn, h]), `${L}output.LayerNorm.weight`, `${L}output.LayerNorm.bias`, c.layerNormEps)
   }
   g.op('Reshape', [h, shapeOf(C)], {}, { name: 'last_hidden_state' })

@@ -184,20 +184,8 @@ export function readModelConfig(json: Json, where = 'config.json'): ModelConfig 
 }
 
 /** The options a new model is built from (`llm pretrain` without --init). */
-export interface NewLlama {
-  vocabSize: number
-  hiddenSize: number
-  intermediateSize: number
-  numLayers: number
-  numHeads: number
-  numKvHeads: number
-  maxPositionEmbeddings: number
-  tieWordEmbeddings: boolean
-  ropeTheta?: number
-  rmsNormEps?: number
-  bosTokenId?: number
-  eosTokenId?: number
-}
+export type NewLlama = Pick<ModelConfig, 'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'maxPositionEmbeddings' | 'tieWordEmbeddings'>
+  & { ropeTheta?: number; rmsNormEps?: number; bosTokenId?: number; eosTokenId?: number }
 
 /** A transformers LlamaConfig for a new model: what `llm pretrain` writes, read back by readModelConfig. */
 export function newLlamaConfigJson(c: NewLlama): Json {
