@@ -41,9 +41,11 @@ export interface StepModel {
 export type EarlyStopping = boolean | 'never'
 
 export interface SearchOptions extends Omit<ProcessorOptions, 'maxLength'> {
-  /** most generated tokens per problem (HF max_length − decoder prompt length) */
-  maxNewTokens: number
+  /** most generated tokens (HF max_length − decoder prompt length): one for all problems, or one each */
+  maxNewTokens: number | readonly number[]
 }
+
+const limitOf = (o: SearchOptions, b: number): number => (typeof o.maxNewTokens === 'number' ? o.maxNewTokens : o.maxNewTokens[b] ?? 0)
 
 export interface BeamOptions extends SearchOptions {
   numBeams: number
@@ -102,7 +104,7 @@ export async function beamSearch(model: StepModel, prefixes: readonly (readonly 
     unsatisfied: true,
     frozen: false,
   }))
-  if (o.maxNewTokens <= 0 || problems.length === 0) return problems.map(() => [])
+  if (problems.length === 0 || problems.every((_, b) => limitOf(o, b) <= 0)) return problems.map(() => [])
   const procs: ProcessorOptions = { ...o, maxLength: 0 }
   const idle = processorsIdle(procs)
 
@@ -118,11 +120,12 @@ export async function beamSearch(model: StepModel, prefixes: readonly (readonly 
     let anyValid = false
     for (let blk = 0; blk < rowsOf.length; blk++) {
       const p = problems[rowsOf[blk]!]!
+      const maxNew = limitOf(o, rowsOf[blk]!)
       // b. accumulated log-probs of every (beam, token) continuation
       for (let j = 0; j < K; j++) {
         logSoftmaxRow(logits, blk * K + j, V, lpRow)
         if (!idle) {
-          procs.maxLength = p.prefix.length + o.maxNewTokens
+          procs.maxLength = p.prefix.length + maxNew
           applyProcessors(lpRow, [...p.prefix, ...p.running[j]!.tokens], p.prefix.length, procs)
         }
         const base = p.running[j]!.score
@@ -134,7 +137,7 @@ export async function beamSearch(model: StepModel, prefixes: readonly (readonly 
         const beam = Math.floor(idx / V), token = idx % V
         const tokensNew = [...p.running[beam]!.tokens, token]
         const isEos = eos.has(token)
-        const hits = isEos || cur + 1 >= o.maxNewTokens
+        const hits = isEos || cur + 1 >= maxNew
         return { beam, token, tokens: tokensNew, logp: acc[idx]!, hits, reason: (isEos ? 'eos' : 'length') as 'eos' | 'length' }
       })
       if (cand.some((c) => !c.hits)) anyValid = true
@@ -157,7 +160,7 @@ export async function beamSearch(model: StepModel, prefixes: readonly (readonly 
       p.finished = topK(merged.map((m) => m.score), K).map((i) => merged[i]!)
       p.running = nextRunning.map(({ tokens, score }) => ({ tokens, score }))
       // g. early-stop heuristic for the next step
-      const len = es === 'never' && lp > 0 ? o.maxNewTokens : cur + 1
+      const len = es === 'never' && lp > 0 ? maxNew : cur + 1
       const best = p.running[0]!.score / Math.pow(len, lp)
       const allDone = p.finished.every((f) => f.finished)
       const worst = Math.min(...p.finished.map((f) => f.score))
@@ -187,20 +190,22 @@ export async function beamSearch(model: StepModel, prefixes: readonly (readonly 
 export async function greedySearch(model: StepModel, prefixes: readonly (readonly number[])[], o: SearchOptions): Promise<Hypothesis[]> {
   const eos = new Set(o.eosTokenIds)
   const out: Hypothesis[] = prefixes.map(() => ({ tokens: [], score: 0, finishReason: 'length' }))
-  if (o.maxNewTokens <= 0 || prefixes.length === 0) return out
+  if (prefixes.every((_, b) => limitOf(o, b) <= 0)) return out
   const procs: ProcessorOptions = { ...o, maxLength: 0 }
   const idle = processorsIdle(procs)
   let logits = await model.start(1)
+  // the model's rows this step: problem b sits in row r
   let live = prefixes.map((_, b) => b)
   for (;;) {
     const V = logits.length / live.length
     const row = new Float64Array(V)
     const parents: number[] = [], tokens: number[] = [], nextLive: number[] = []
     live.forEach((b, r) => {
+      if (limitOf(o, b) <= 0) return
       for (let v = 0; v < V; v++) row[v] = logits[r * V + v]!
       const h = out[b]!
       if (!idle) {
-        procs.maxLength = prefixes[b]!.length + o.maxNewTokens
+        procs.maxLength = prefixes[b]!.length + limitOf(o, b)
         applyProcessors(row, [...prefixes[b]!, ...h.tokens], prefixes[b]!.length, procs)
       }
       let best = 0
@@ -210,7 +215,7 @@ export async function greedySearch(model: StepModel, prefixes: readonly (readonl
       h.tokens.push(best)
       h.score += -Math.log(sum) // log_softmax at the argmax: x_best − logsumexp(x)
       if (eos.has(best)) h.finishReason = 'eos'
-      else if (h.tokens.length < o.maxNewTokens) { nextLive.push(b); parents.push(r); tokens.push(best) }
+      else if (h.tokens.length < limitOf(o, b)) { nextLive.push(b); parents.push(r); tokens.push(best) }
     })
     if (nextLive.length === 0) break
     logits = await model.next(parents, tokens)
