@@ -25,8 +25,9 @@ export function parseNumberFlag(name: NumberFlagName, input: string): number {
 export const progressFlag = () =>
   Flags.option({ options: ['auto', 'bar', 'jsonl', 'none'] as const, description: 'progress on stderr', default: 'auto' })()
 
-/** `--device` and `--threads`, for the commands that run a model through onnxruntime. */
+/** `--device`, `--threads` and `--adapter`, for the commands that run a model through onnxruntime. */
 export const runtimeFlags = () => ({
   device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
   threads: Flags.integer({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+  adapter: Flags.string({ description: 'a PEFT LoRA adapter to run on top of the model (merged into its safetensors in memory)' }),
 })

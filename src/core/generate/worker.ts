@@ -6,22 +6,15 @@
  * SharedArrayBuffer flag, which the generation loop reads between tokens without yielding.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { LlmError } from '../errors.js'
+import { serializeError } from '../worker.js'
 import { LocalGenerator } from './local.js'
 import type { GenerateOptions } from './generator.js'
-
-export interface SerializedError { message: string; where?: string; hint?: string; exitCode?: number; llm: boolean }
-
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof LlmError) return { message: err.message, where: err.where, hint: err.hint, exitCode: err.exitCode, llm: true }
-  return { message: err instanceof Error ? err.message : String(err), llm: false }
-}
 
 interface Request { id: number; op: 'encode' | 'applyChatTemplate' | 'decode' | 'generate' | 'close'; args: unknown[]; abort?: SharedArrayBuffer }
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread')
 const port = parentPort
-const { spec, options } = workerData as { spec?: string; options: { device?: string; threads?: number } }
+const { spec, options } = workerData as { spec?: string; options: { device?: string; threads?: number; adapter?: string } }
 
 let generator: LocalGenerator | undefined
 try {

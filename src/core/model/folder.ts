@@ -8,11 +8,16 @@
  * and one of two ONNX layouts:
  *   Optimum / transformers.js: onnx/model.onnx or onnx/decoder_model_merged.onnx
  *   onnxruntime-genai: genai_config.json naming the decoder file and its input/output names.
+ * A Hugging Face folder with safetensors and no ONNX graph is read too (`source: 'weights'`):
+ * the graph is then built in memory when the model is loaded.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LlmError, fileError } from '../errors.js'
 import type { DecoderNameHints } from '../runtime/decoder.js'
+
+const WEIGHTS_FILE = 'model.safetensors'
+const WEIGHTS_INDEX = 'model.safetensors.index.json'
 
 export interface GenerationDefaults {
   doSample?: boolean
@@ -50,6 +55,8 @@ export interface Seq2SeqOnnxFiles {
 export interface ModelFolder {
   dir: string
   layout: 'optimum' | 'genai'
+  /** 'weights': no ONNX graph, only config.json + safetensors (onnxFile names the weights then) */
+  source: 'onnx' | 'weights'
   onnxFile: string
   /** genai_config.json names (genai layout only) */
   hints?: DecoderNameHints
@@ -113,6 +120,7 @@ export function readModelFolder(dir: string): ModelFolder {
   const genai = readOptional(join(dir, 'genai_config.json'))
 
   let layout: ModelFolder['layout']
+  let source: ModelFolder['source'] = 'onnx'
   let onnxFile: string
   let hints: DecoderNameHints | undefined
   let gm: Json = {}
@@ -130,13 +138,15 @@ export function readModelFolder(dir: string): ModelFolder {
   } else {
     layout = 'optimum'
     const found = OPTIMUM_CANDIDATES.find((f) => existsSync(join(dir, f)))
-    if (!found) {
-      throw new LlmError('no ONNX model in this folder', {
+    const weights = [WEIGHTS_FILE, WEIGHTS_INDEX].find((f) => existsSync(join(dir, f)))
+    if (!found && !weights) {
+      throw new LlmError('no ONNX model and no safetensors weights in this folder', {
         where: dir,
-        hint: `expected ${OPTIMUM_CANDIDATES.slice(0, 2).join(' or ')} (convert a checkpoint with 'llm convert')`,
+        hint: `expected ${OPTIMUM_CANDIDATES.slice(0, 2).join(' or ')}, or config.json + model.safetensors (convert a checkpoint with 'llm convert')`,
       })
     }
-    onnxFile = join(dir, found)
+    onnxFile = join(dir, found ?? weights!)
+    source = found ? 'onnx' : 'weights'
   }
   if (!existsSync(onnxFile)) throw new LlmError('the ONNX model file is missing', { where: onnxFile })
 
@@ -156,6 +166,7 @@ export function readModelFolder(dir: string): ModelFolder {
   return {
     dir,
     layout,
+    source,
     onnxFile,
     hints,
     modelType: typeof config.model_type === 'string' ? config.model_type : typeof gm.type === 'string' ? gm.type : undefined,

@@ -12,12 +12,17 @@ import type { Tokenizer } from '../../tokenizer/types.js'
 import { readModelFolder, type ModelFolder } from './folder.js'
 import { renderChatTemplate, type ChatMessage } from './chat-template.js'
 import { resolveModel } from './resolve.js'
+import { Checkpoint, hasWeights } from './checkpoint.js'
+import { graphBytes } from '../convert/onnx.js'
+import { mergedWeights } from './lora.js'
 
 /** A raw text prompt (gets the tokenizer's own BOS etc.), a conversation (chat template) or ids. */
 export type Prompt = string | { messages: readonly ChatMessage[] } | { ids: readonly number[] }
 
 export interface LoadModelOptions {
   device?: SessionOptions['device']
+  /** a PEFT LoRA adapter folder: its deltas are folded into the model's safetensors in memory */
+  adapter?: string
   threads?: number
   onInfo?: (line: string) => void
   env?: NodeJS.ProcessEnv
@@ -41,10 +46,22 @@ export class Model {
     const { dir } = resolveModel(spec, opts.env)
     const folder = readModelFolder(dir)
     const tokenizer = loadTokenizer(folder.tokenizerPath)
-    const decoder = await Decoder.open(folder.onnxFile, {
+    const sessionOpts = {
       device: opts.device, threads: opts.threads, onInfo: opts.onInfo,
-      hints: folder.hints, config: { numKvHeads: folder.numKvHeads, headDim: folder.headDim },
-    })
+      hints: folder.hints, config: { numKvHeads: folder.numKvHeads, headDim: folder.headDim }, source: folder.dir,
+    }
+    let decoder: Decoder
+    if (opts.adapter) {
+      if (!hasWeights(folder.dir)) throw usageError('--adapter needs the base model\'s safetensors, and this folder has none', { where: folder.dir, hint: 'point -m at the Hugging Face folder the adapter was trained on' })
+      const ck = Checkpoint.open(folder.dir)
+      decoder = await Decoder.open(graphBytes(ck.config, mergedWeights(ck, opts.adapter).weights, folder.dir), sessionOpts)
+    } else if (folder.source === 'weights') {
+      const t = performance.now()
+      const ck = Checkpoint.open(folder.dir)
+      const bytes = graphBytes(ck.config, ck, folder.dir)
+      opts.onInfo?.(`no ONNX graph in ${folder.dir}: built it from the safetensors in memory (${((performance.now() - t) / 1000).toFixed(1)} s); 'llm convert ${folder.dir} --from hf --out DIR' saves it`)
+      decoder = await Decoder.open(bytes, sessionOpts)
+    } else decoder = await Decoder.open(folder.onnxFile, sessionOpts)
     try {
       const vocabSize = decoder.info.vocabSize ?? folder.vocabSize
       if (vocabSize === undefined) throw new LlmError('cannot tell the vocabulary size from the graph or config.json', { where: folder.onnxFile })
