@@ -26,7 +26,7 @@ const TEXTS = [
 describe.skipIf(skip)('MarianTokenizer (source.spm, target.spm, vocab.json) = Hugging Face MarianTokenizer over sentencepiece', () => {
   const tok = loadMarianTokenizer(DIR)
   const rnd = seededRandom(3)
-  const texts = [...TEXTS, ...adversarial.filter((t) => t.isWellFormed() && !/<\/s>|<unk>|<pad>/.test(t))] // lone surrogates are not text sentencepiece accepts
+  const texts = [...TEXTS, ...adversarial.filter((t) => (t as string & { isWellFormed(): boolean }).isWellFormed() && !/<\/s>|<unk>|<pad>/.test(t))] // lone surrogates are not text sentencepiece accepts
   const decodes = [
     ...texts.slice(0, 10).map((t) => tok.encode(t, { addSpecialTokens: true })),
     ...Array.from({ length: 60 }, () => Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => Math.floor(rnd() * tok.vocabSize))),

@@ -7,12 +7,12 @@
 import { join } from 'node:path'
 import { writeFileAtomic } from '../../core/atomic.js'
 import { LlmError } from '../../core/errors.js'
-import { readJsonFile, readModelWeights } from '../llama/export.js'
+import { readJson } from '../../core/model/folder.js'
 import type { Graph } from '../onnx/graph.js'
 import { SEQ2SEQ_FILES, type DecoderMode } from './io.js'
 import { emitMarianDecoder, emitMarianEncoder, marianConfigFromHf } from './marian.js'
 import { emitT5Decoder, emitT5Encoder, t5ConfigFromHf } from './t5.js'
-import type { WeightSource } from './weights.js'
+import { folderWeights, type WeightSource } from './weights.js'
 
 export type Seq2SeqFamily = 'marian' | 't5'
 export const SEQ2SEQ_FAMILIES: Record<string, Seq2SeqFamily> = { marian: 'marian', t5: 't5', mt5: 't5' }
@@ -42,8 +42,8 @@ export interface Seq2SeqExportOptions {
 export interface Seq2SeqExportResult { family: Seq2SeqFamily; files: string[]; bytes: number }
 
 export function exportSeq2SeqOnnx(dir: string, opts: Seq2SeqExportOptions = {}): Seq2SeqExportResult {
-  const json = readJsonFile(join(dir, 'config.json'))
-  const weights = readModelWeights(dir)
+  const json = readJson(join(dir, 'config.json'))
+  const weights = folderWeights(dir)
   const { family, graphs } = seq2seqEmitters(json, weights, dir)
   const out = opts.outDir ?? join(dir, 'onnx')
   const modes: DecoderMode[] = []

@@ -1,21 +1,37 @@
 /**
- * Layer pieces an encoder-decoder transformer needs beyond the Llama set in ../llama/layers.ts
- * (which this file imports: `linear`, `rmsNorm`): linear with bias, LayerNorm, the activations
- * Hugging Face configs name, multi-head attention with an additive bias and a visibility mask,
- * head split/merge, sinusoidal (Marian) position tables and T5's bucketed relative position bias.
- * Kept in one file so they can join the shared inference-ops module later.
+ * Layer pieces of an encoder-decoder transformer as standard-op inference graphs: linear (with
+ * and without bias), LayerNorm, RMSNorm (T5LayerNorm), the activations Hugging Face configs name,
+ * multi-head attention with an additive bias and a visibility mask, head split/merge, sinusoidal
+ * (Marian) position tables and T5's bucketed relative position bias. Kept in one file so they can
+ * join the shared inference ops (src/kernels/model/infer.ts keeps its Gemm linear and RMSNorm
+ * pattern as private methods of InferOps; `linear` and `rmsNorm` here spell the same graphs).
  *
  * Shapes: B batch, S new (query) positions, T key positions, H heads, D head size, C model width,
  * N = B·S rows of a 2-D activation [N, C] (every Gemm works on 2-D rows, as in ../llama).
  */
 import { LlmError } from '../../core/errors.js'
 import { float, type Graph } from '../onnx/graph.js'
-import { linear, rmsNorm } from '../llama/layers.js'
-
-export { linear, rmsNorm }
 
 /** the most negative float32: masked scores, as transformers' torch.finfo(float32).min */
 export const MASK_FILL = -3.4028234663852886e38
+
+/** y[N, out] = x[N, in] @ w[out, in]ᵀ (nn.Linear without bias): one Gemm reading the HF weight with transB. */
+export function linear(g: Graph, x: string, w: string): string {
+  return g.op('Gemm', [x, w], { transB: 1 })
+}
+
+/**
+ * RMSNorm / T5LayerNorm: x / sqrt(mean(x²) + eps) · w over the last axis, spelled Pow →
+ * ReduceMean → Add → Sqrt → Div → Mul, the pattern onnxruntime fuses into SimplifiedLayerNormalization.
+ */
+export function rmsNorm(g: Graph, x: string, w: string, eps: number): string {
+  const sq = g.op('Pow', [x, g.const('float32', [], [2])])
+  const meanSq = g.opset >= 18
+    ? g.op('ReduceMean', [sq, g.const('int64', [1], [-1])], { keepdims: 1 })
+    : g.op('ReduceMean', [sq], { axes: [-1], keepdims: 1 })
+  const rms = g.op('Sqrt', [g.op('Add', [meanSq, g.const('float32', [], [eps])])])
+  return g.op('Mul', [g.op('Div', [x, rms]), w])
+}
 
 /** y[N, out] = x[N, in] @ w[out, in]ᵀ + b (nn.Linear with bias): one Gemm. */
 export function linearBias(g: Graph, x: string, w: string, b: string): string {

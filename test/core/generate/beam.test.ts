@@ -161,7 +161,7 @@ describe('beam search = a reference written from transformers\' _beam_search', (
       }
       walk([], 0)
       const prompts = [[5 % V]]
-      const [[top]] = await beamSearch(toyStepModel(f, prompts), prompts, { numBeams: V ** (maxNew - 1), lengthPenalty: 0, earlyStopping: 'never', maxNewTokens: maxNew, eosTokenIds: [0] }) as [[{ tokens: number[]; score: number }]]
+      const top = (await beamSearch(toyStepModel(f, prompts), prompts, { numBeams: V ** (maxNew - 1), lengthPenalty: 0, earlyStopping: 'never', maxNewTokens: maxNew, eosTokenIds: [0] }))[0]![0]!
       expect(top.tokens).toEqual(best.tokens)
       expect(Math.abs(top.score - best.score)).toBeLessThan(1e-9)
     }

@@ -59,7 +59,7 @@ export function hfBeamSearch(logitsOf: (seq: number[]) => Float32Array, prompts:
   let running = prompts.map((p) => Array.from({ length: K }, () => { const s = fill(); p.forEach((t, i) => { s[i] = t }); return s }))
   let sequences = running.map((r) => r.map((s) => [...s]))
   let seqLen = prompts.map(() => new Array<number>(K).fill(P))
-  let runningBeamScores = prompts.map(() => Array.from({ length: K }, (_, j) => (j === 0 ? 0 : -1e9)))
+  let runningBeamScores: number[][] = prompts.map(() => Array.from({ length: K }, (_, j) => (j === 0 ? 0 : -1e9)))
   let beamScores = prompts.map(() => new Array<number>(K).fill(-1e9))
   let isSentFinished = prompts.map(() => new Array<boolean>(K).fill(false))
   let unsatisfied = prompts.map(() => true)

@@ -213,7 +213,7 @@ describe.skipIf(skipTorch)('encoder-decoder graphs vs PyTorch (written from mode
       for (let t = 0; t < 5; t++) await walk([...tokens, t], score + lp[t]!) // token 5 is banned
     }
     await walk([], 0)
-    const [[top]] = await beamSearch(seq2seqStepModel(rt6, enc6, [5]), [[5]], { numBeams: 25, lengthPenalty: 0, earlyStopping: 'never', maxNewTokens: 3, eosTokenIds: [0], badWordsIds: bad }) as [[{ tokens: number[]; score: number }]]
+    const top = (await beamSearch(seq2seqStepModel(rt6, enc6, [5]), [[5]], { numBeams: 25, lengthPenalty: 0, earlyStopping: 'never', maxNewTokens: 3, eosTokenIds: [0], badWordsIds: bad }))[0]![0]!
     // bad words are applied after log_softmax in beam search (HF), so the scores count the banned token's mass
     expect(top.tokens).toEqual(best.tokens)
     expect(Math.abs(top.score - best.score)).toBeLessThan(1e-4)
