@@ -73,6 +73,8 @@ export class DecoderTranslator implements Translator {
   }
 
   get dir(): string { return this.model.folder.dir }
+  get modelFile(): string { return this.model.folder.onnxFile }
+  get device(): string { return this.model.decoder.session.device }
 
   /** A prompt-format model (translate_config.json) or a chat model; otherwise a one-line error. */
   static open(model: Model, o: OpenTranslatorOptions): DecoderTranslator {

@@ -53,6 +53,8 @@ export class Seq2SeqTranslator implements Translator {
   }
 
   get dir(): string { return this.folder.dir }
+  get modelFile(): string { return this.folder.onnxFile }
+  get device(): string { return this.runtime.encoder.device }
   get from(): string | undefined { return this.plan.from }
   get to(): string | undefined { return this.plan.to }
 

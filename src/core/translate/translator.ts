@@ -24,6 +24,10 @@ export interface TranslationOut {
 export interface Translator {
   readonly kind: TranslatorKind
   readonly dir: string
+  /** the ONNX file that identifies the model (results files hash it) */
+  readonly modelFile: string
+  /** the execution provider in use */
+  readonly device: string
   /** the direction actually used, e.g. { from: 'en', to: 'fr' } (undefined when the model does not say) */
   readonly from?: string
   readonly to?: string
