@@ -25,8 +25,9 @@ import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { LlmError, fileError, usageError } from '../errors.js'
 import { readDocs, readText } from './data.js'
+import { resolveTranslationTask, type TranslationResolveOptions } from './translation.js'
 
-export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate'
+export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate' | 'translation'
 
 export interface TaskSpec {
   name: string
@@ -49,6 +50,8 @@ export interface TaskSpec {
   generation: { maxTokens: number; until: string[] }
   /** where the task came from (built-in name or file) */
   source: string
+  /** translation tasks (translation.ts): the line-aligned reference file (else `data` is JSONL pairs) and the languages */
+  translation?: { references?: string; sourceLang?: string; targetLang?: string }
 }
 
 /** Every metric each task type can report. */
@@ -57,6 +60,7 @@ export const TASK_METRICS: Record<TaskType, string[]> = {
   cloze: ['acc', 'perplexity'],
   perplexity: ['token_perplexity', 'word_perplexity', 'byte_perplexity', 'bits_per_byte'],
   generate: ['exact_match', 'bleu', 'chrf', 'rouge1', 'rouge2', 'rougeL'],
+  translation: ['bleu', 'chrf'],
 }
 
 const DEFAULTS = { targetDelimiter: ' ', fewshotDelimiter: '\n\n', numFewshot: 0, generation: { maxTokens: 64, until: ['\n'] } }
@@ -101,7 +105,7 @@ export interface FormatOverrides {
   textField?: string
 }
 
-export interface ResolveOptions extends FormatOverrides {
+export interface ResolveOptions extends FormatOverrides, Omit<TranslationResolveOptions, 'data' | 'env'> {
   /** a data file replacing a built-in's (or a task file's) */
   data?: string
   env?: NodeJS.ProcessEnv
@@ -109,6 +113,8 @@ export interface ResolveOptions extends FormatOverrides {
 
 /** TASK (built-in name), a task file (.yaml/.yml/.json with a `type`), or a data file. */
 export function resolveTask(nameOrFile: string, opts: ResolveOptions = {}): TaskSpec {
+  const translation = resolveTranslationTask(nameOrFile, opts)
+  if (translation) return translation
   const builtin = BUILTIN_TASKS[nameOrFile]
   if (builtin) {
     const { path, ...rest } = builtin
