@@ -110,8 +110,9 @@ export class DecoderTranslator implements Translator {
   }
 
   countTokens(text: string): number { return this.model.tokenizer.encode(text).length }
+  inputIds(text: string): number[] { return this.render(text) }
 
-  async translateBatch(texts: readonly string[]): Promise<TranslationOut[]> {
+  async translateBatch(texts: readonly string[], call: { maxNewTokens?: number } = {}): Promise<TranslationOut[]> {
     if (texts.length === 0) return []
     const m = this.model
     const prompts = texts.map((t) => this.render(t))
@@ -122,7 +123,7 @@ export class DecoderTranslator implements Translator {
     const sources = texts.map((t) => this.countTokens(t))
     const pad = g.padTokenId ?? m.eosTokenIds[0] ?? 0
     const hyps = await decodeBatch(decoderStepModel(m.decoder, prompts, pad), prompts, {
-      maxNewTokens: maxNewTokensFor(sources, prompts.map((p) => context - p.length), this.maxNew),
+      maxNewTokens: maxNewTokensFor(sources, prompts.map((p) => context - p.length), call.maxNewTokens ?? this.maxNew),
       eosTokenIds: m.eosTokenIds, badWordsIds: g.badWordsIds,
     }, this.settings, { ...g, numBeams: g.numBeams, doSample: false })
     const eos = new Set(m.eosTokenIds)

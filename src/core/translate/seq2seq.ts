@@ -69,6 +69,8 @@ export class Seq2SeqTranslator implements Translator {
     return new Seq2SeqTranslator(folder, tokenizer, runtime, plan, opts, Math.max(1, limit))
   }
 
+  inputIds(text: string): number[] { return this.encode(text) }
+
   private encode(text: string): number[] {
     const p = this.plan
     return [...p.before, ...this.tokenizer.encode(p.textPrefix + text, { addSpecialTokens: p.addSpecialTokens }), ...p.after]
@@ -76,7 +78,7 @@ export class Seq2SeqTranslator implements Translator {
 
   countTokens(text: string): number { return this.encode(text).length }
 
-  async translateBatch(texts: readonly string[]): Promise<TranslationOut[]> {
+  async translateBatch(texts: readonly string[], call: { maxNewTokens?: number } = {}): Promise<TranslationOut[]> {
     if (texts.length === 0) return []
     const g = this.folder.generation
     const rows = texts.map((t) => this.encode(t))
@@ -86,7 +88,7 @@ export class Seq2SeqTranslator implements Translator {
     // HF max_length counts the decoder start token; learned/sinusoidal positions end the decoder too
     const cap = Math.min(g.maxLength ?? 512, num(this.folder.config?.max_position_embeddings) ?? Infinity) - 1
     const hyps = await decodeBatch(seq2seqStepModel(this.runtime, enc, [this.plan.decoderStart]), rows.map(() => [this.plan.decoderStart]), {
-      maxNewTokens: maxNewTokensFor(rows.map((r) => r.length), cap, this.opts.decode?.maxNewTokens),
+      maxNewTokens: maxNewTokensFor(rows.map((r) => r.length), cap, call.maxNewTokens ?? this.opts.decode?.maxNewTokens),
       eosTokenIds: eos, badWordsIds: g.badWordsIds, forcedBosTokenId: this.plan.forcedBos, forcedEosTokenId: g.forcedEosTokenId, minLength: g.minLength,
     }, this.opts.decode ?? {}, g)
     return hyps.map((h, i) => {

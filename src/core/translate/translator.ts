@@ -36,7 +36,10 @@ export interface Translator {
   /** the model was trained on single sentences: split every unit into sentences */
   readonly splitSentences: boolean
   countTokens(text: string): number
-  translateBatch(texts: readonly string[]): Promise<TranslationOut[]>
+  /** the ids the model reads for `text` (source ids, or the whole prompt of a decoder-only model) */
+  inputIds(text: string): number[]
+  /** `maxNewTokens` here overrides the per-piece default for this call */
+  translateBatch(texts: readonly string[], opts?: { maxNewTokens?: number }): Promise<TranslationOut[]>
   close(): Promise<void>
 }
 
