@@ -111,7 +111,7 @@ export default class Eval extends BaseCommand {
   private async translation(task: TaskSpec, flags: Interfaces.InferredFlags<typeof Eval.flags>, gates: Gate[], start: Date, device: string): Promise<void> {
     const { openTranslator } = await import('../core/translate/index.js')
     const { buildResults, checkGates, runTranslationTask, sampleLines, summaryTable } = await import('../core/eval/index.js')
-    const t = await openTranslator(flags.model, { from: task.translation?.sourceLang, to: task.translation?.targetLang, device, threads: flags.threads, decode: beamSettings(flags) })
+    const t = await openTranslator(flags.model, { from: task.translation?.sourceLang, to: task.translation?.targetLang, device, threads: flags.threads, adapter: flags.adapter, decode: beamSettings(flags) })
     try {
       let bar: Progress | undefined
       const result = await runTranslationTask(t, task, {

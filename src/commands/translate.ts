@@ -63,7 +63,7 @@ export default class Translate extends BaseCommand {
       inputs.push({ name: 'stdin', text: stdin ?? '' })
     }
     if (flags.output && inputs.length > 1) throw usageError('--output takes one input', { where: '--output', hint: 'translate the files one at a time, or leave out --output' })
-    const translator = await openTranslator(flags.model, { from: flags.from, to: flags.to, device, threads: flags.threads, decode })
+    const translator = await openTranslator(flags.model, { from: flags.from, to: flags.to, device, threads: flags.threads, adapter: flags.adapter, decode })
     const collected: string[] = []
     try {
       for (const input of inputs) {

@@ -29,8 +29,11 @@ export async function openTranslator(spec: string | undefined, opts: OpenTransla
     }
   }
   const folder = readModelFolder(dir)
-  if (folder.seq2seq) return Seq2SeqTranslator.open(folder, opts)
-  const model = await Model.load(dir, { device: opts.device, threads: opts.threads, env })
+  if (folder.seq2seq) {
+    if (opts.adapter) throw usageError('adapters are supported on decoder-only models only', { where: '--adapter', hint: `${dir} is an encoder-decoder model` })
+    return Seq2SeqTranslator.open(folder, opts)
+  }
+  const model = await Model.load(dir, { device: opts.device, threads: opts.threads, adapter: opts.adapter, env })
   try {
     return DecoderTranslator.open(model, opts)
   } catch (err) {

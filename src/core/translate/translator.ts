@@ -53,6 +53,8 @@ export interface OpenTranslatorOptions {
   to?: string
   device?: string
   threads?: number
+  /** a PEFT LoRA adapter merged into a decoder-only model (Model.load's) */
+  adapter?: string
   decode?: DecodeSettings
 }
 
