@@ -25,18 +25,20 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 DATA="${DATA:-$root/../shared/data/translation/tatoeba}"
 WORK="${WORK:-$root/runs/translate-en-fr}"
 OUT="${OUT:-$root/models/translate-en-fr}"
-STEPS="${STEPS:-12000}"
-FT_STEPS="${FT_STEPS:-3000}"
+STEPS="${STEPS:-6000}"
+FT_STEPS="${FT_STEPS:-1000}"
 LAYERS="${LAYERS:-6}" DIM="${DIM:-256}" HEADS="${HEADS:-8}" SEQ="${SEQ:-128}" BATCH="${BATCH:-16}" LR="${LR:-2e-3}"
 THREADS="${THREADS:-2}"
 EVAL_LIMIT="${EVAL_LIMIT:-0}"
 llm() { nice -n 10 node "$root/bin/run.js" "$@"; }
 log() { echo "[train-translator $(date -u +%H:%M:%S)] $*" >&2; }
+# keep every 25th progress line of --progress jsonl (and every other line), unbuffered
+thin() { awk '/"event":"progress"/ { if (++n % 25) next } { print; fflush() }'; }
 mkdir -p "$WORK"
 [ -f "$root/dist/src/commands/translate.js" ] || (cd "$root" && npm run build >/dev/null)
 
 log "0. split $DATA into train / held-out"
-node - "$DATA" "$WORK" <<'EOF'
+[ -f "$WORK/heldout.fr" ] && log "   (kept: $WORK already holds the split)" || node - "$DATA" "$WORK" <<'EOF'
 const fs = require('node:fs'), path = require('node:path'), crypto = require('node:crypto')
 const [data, work] = process.argv.slice(2)
 const en = fs.readFileSync(path.join(data, 'fra.en'), 'utf8').split('\n'), fr = fs.readFileSync(path.join(data, 'fra.fr'), 'utf8').split('\n')
@@ -60,17 +62,19 @@ console.error(`train pairs ${train.length}, held-out pairs ${hen.length} (${new 
 EOF
 
 log "1. pretrain ${LAYERS}L d${DIM} ${HEADS}H seq ${SEQ} batch ${BATCH}, ${STEPS} steps"
-resume=(); [ -f "$WORK/base/checkpoint/state.json" ] && resume=(--resume)
-llm pretrain --data "$WORK/train.jsonl" --tokenizer bpe:8192 --out "$WORK/base" "${resume[@]}" \
+done_steps() { [ -f "$1/checkpoint/state.json" ] && node -e 'console.log(require(process.argv[1]).step ?? 0)' "$1/checkpoint/state.json" || echo 0; }
+resume=(); [ "$(done_steps "$WORK/base")" -gt 0 ] && resume=(--resume)
+[ "$(done_steps "$WORK/base")" -ge "$STEPS" ] && log "   (kept: $WORK/base is at step $STEPS)" || llm pretrain --data "$WORK/train.jsonl" --tokenizer bpe:8192 --out "$WORK/base" "${resume[@]}" \
   --layers "$LAYERS" --dim "$DIM" --heads "$HEADS" --seq-len "$SEQ" --batch-size "$BATCH" --tie \
   --steps "$STEPS" --lr "$LR" --warmup 200 --val-fraction 0.01 --eval-every 500 --eval-steps 10 \
-  --checkpoint-every 500 --threads "$THREADS" --progress jsonl 2> >(grep -v '"event":"progress"' >&2)
+  --checkpoint-every 500 --threads "$THREADS" --progress jsonl 2> >(thin >&2)
 
 model="$WORK/base"
 if [ "$FT_STEPS" -gt 0 ]; then
   log "2. finetune (full, loss on the French side) ${FT_STEPS} steps"
-  llm finetune -m "$WORK/base" --data "$WORK/pairs.jsonl" --method full --train-on outputs --seq-len "$SEQ" \
-    --batch-size "$BATCH" --steps "$FT_STEPS" --lr 3e-4 --out "$WORK/ft" --threads "$THREADS" --progress jsonl 2> >(grep -v '"event":"progress"' >&2)
+  ftresume=(); [ "$(done_steps "$WORK/ft")" -gt 0 ] && ftresume=(--resume)
+  [ "$(done_steps "$WORK/ft")" -ge "$FT_STEPS" ] && log "   (kept: $WORK/ft is at step $FT_STEPS)" || llm finetune "${ftresume[@]}" --model "$WORK/base" --data "$WORK/pairs.jsonl" --method full --train-on outputs --on-overflow drop --seq-len "$SEQ" \
+    --batch-size "$BATCH" --steps "$FT_STEPS" --lr 3e-4 --out "$WORK/ft" --threads "$THREADS" --progress jsonl 2> >(thin >&2)
   model="$WORK/ft"
 fi
 

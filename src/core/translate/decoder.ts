@@ -88,9 +88,12 @@ export class DecoderTranslator implements Translator {
         return (!o.from || sameLanguage(o.from, s!)) && (!o.to || sameLanguage(o.to, t!))
       })
       if (match.length !== 1) {
-        const which = o.to && !keys.some((k) => sameLanguage(o.to!, k.split('-')[1]!)) ? '--to' : '--from'
-        if (match.length === 0) throw usageError(`unknown language pair ${o.from ?? '?'}→${o.to ?? '?'} for this model`, { where: which, hint: `${basename(dir)} translates ${keys.map((k) => k.replace('-', '→')).join(', ')}` })
-        throw usageError('this model translates several directions: say which', { where: '--to', hint: `one of ${keys.map((k) => k.replace('-', '→')).join(', ')} (--from, --to)` })
+        const pairs = keys.map((k) => k.replace('-', '→')).join(', ')
+        if (match.length > 1) throw usageError('this model translates several directions: say which', { where: '--to', hint: `one of ${pairs} (--from, --to)` })
+        const badTo = o.to !== undefined && !keys.some((k) => sameLanguage(o.to!, k.split('-')[1]!))
+        const badFrom = o.from !== undefined && !keys.some((k) => sameLanguage(o.from!, k.split('-')[0]!))
+        if (badTo || badFrom) throw usageError(`unknown language code '${badTo ? o.to : o.from}' for this model`, { where: badTo ? '--to' : '--from', hint: `${basename(dir)} translates ${pairs}` })
+        throw usageError(`unknown language pair ${o.from}→${o.to} for this model`, { where: '--to', hint: `${basename(dir)} translates ${pairs}` })
       }
       const [src, tgt] = match[0]!.split('-')
       const template = cfg.directions[match[0]!]!
