@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -96,5 +96,41 @@ describe('llm translate', () => {
     const c = runCli(['translate', '-m', join(repoRoot, 'models/default'), 'Hello'])
     expect(c.code).toBe(1)
     expect(oneErrorLine(c.stderr)).toMatch(/^llm translate: error: .*models\/default: this model cannot translate: it has no encoder-decoder graph, no translate_config.json and no chat template \(hint: .+\)$/)
+  })
+})
+
+describe('llm translate with decoder-only models (the bundled char-level model, overlaid)', () => {
+  const base = join(repoRoot, 'models/default')
+  const overlay = (name: string, files: Record<string, string>): string => {
+    const dir = join(root, name)
+    mkdirSync(join(dir, 'onnx'), { recursive: true })
+    for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) copyFileSync(join(base, f), join(dir, f))
+    copyFileSync(join(base, 'onnx/model.onnx'), join(dir, 'onnx/model.onnx'))
+    for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text)
+    return dir
+  }
+
+  it('translate_config.json: the prompt per direction, its stop strings; the direction is checked', () => {
+    const dir = overlay('prompt', { 'translate_config.json': JSON.stringify({ directions: { 'en-fr': 'EN: {source}\nFR:' }, stop: ['\n'], max_source_tokens: 40 }) })
+    const r = runCli(['translate', '-m', dir, '--max-tokens', '12', '--json', 'Hello there.'])
+    expect(r.code, r.stderr).toBe(0)
+    const row = JSON.parse(r.stdout) as { tokens: { source: number }; translation: string }
+    expect(row.tokens.source).toBe('EN: Hello there.\nFR:'.length) // a char-level tokenizer: one token per character
+    expect(row.translation).not.toContain('\n')
+    const bad = runCli(['translate', '-m', dir, '--to', 'de', 'x'])
+    expect(bad.code).toBe(2)
+    expect(oneErrorLine(bad.stderr)).toBe("llm translate: error: --to: unknown language code 'de' for this model (hint: prompt translates en→fr)")
+  })
+
+  it('a chat template: one user message asking for the translation', () => {
+    const tc = JSON.parse(readFileSync(join(base, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>
+    const dir = overlay('chat', { 'tokenizer_config.json': JSON.stringify({ ...tc, chat_template: '{% for m in messages %}{{ m.content }}\n{% endfor %}A:' }) })
+    const r = runCli(['translate', '-m', dir, '--to', 'fr', '--max-tokens', '8', '--json', 'Hi.'])
+    expect(r.code, r.stderr).toBe(0)
+    const want = 'Translate the following text to French. Reply with the translation only, nothing else.\n\nHi.\nA:'
+    expect((JSON.parse(r.stdout) as { tokens: { source: number } }).tokens.source).toBe(want.length)
+    const noTo = runCli(['translate', '-m', dir, 'Hi.'])
+    expect(noTo.code).toBe(2)
+    expect(oneErrorLine(noTo.stderr)).toBe('llm translate: error: --to: a target language is needed (hint: e.g. --to fr)')
   })
 })
