@@ -2,12 +2,12 @@
  * Translation benchmark: sentences/second of `llm translate`'s translators against transformers.js
  * (@huggingface/transformers 4.3.1, same onnxruntime-node 1.30) on the same model folder.
  *
- *   npm run bench:translate [-- --sentences 48 --reps 3 --threads N --model DIR]
+ *   npm run bench:translate [-- --sentences 48 --reps 3 --threads N --model DIR --source FILE]
  *
  * Folders: two Marian-shaped encoder-decoders built here by our exporter from random weights (the
  * test fixture's size, and a 6+6-layer d256 one), with the Marian tokenizer fixture; plus a
  * decoder-only translator (--model, default models/translate-en-fr when it exists).
- * Sources: the first N sentences of FLORES-200 devtest (English), else built-in sentences.
+ * Sources: the first N lines of --source (default FLORES-200 devtest, English), else built-in sentences.
  * Method, identical for both engines: greedy decoding, max_new_tokens 2·(source tokens)+16 for a
  * batch's longest source, batch 1 (one sentence per call) and batch 8; ours is
  * `Translator.translateBatch(texts)` (tokenization and detokenization included), theirs is
@@ -31,8 +31,10 @@ const REPS = Number(arg('reps', '3'))
 const THREADS = process.argv.includes('--threads') ? Number(arg('threads', '1')) : undefined
 const MODEL = arg('model', join(root, 'models/translate-en-fr'))
 
+const SOURCE = arg('source', '')
+
 function sources(): string[] {
-  const flores = resolve(root, '../shared/data/translation/flores200/eng_Latn.devtest')
+  const flores = SOURCE || resolve(root, '../shared/data/translation/flores200/eng_Latn.devtest')
   const fallback = ['The weather is nice today.', 'Where is the nearest train station?', 'I would like a cup of coffee, please.', 'My brother lives in a small town near the sea.']
   const lines = existsSync(flores) ? readFileSync(flores, 'utf8').split('\n').filter(Boolean) : fallback
   return Array.from({ length: N }, (_, i) => lines[i % lines.length]!)
@@ -146,7 +148,7 @@ async function bench(label: string, dir: string): Promise<void> {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'llm-bench-translate-'))
-console.log(`# ${N} FLORES-200 devtest sentences, greedy, median of ${REPS}, threads ${THREADS ?? 'default'}`)
+console.log(`# ${N} sentences of ${SOURCE || 'FLORES-200 devtest'}, greedy, median of ${REPS}, threads ${THREADS ?? 'default'}`)
 console.log('| model | batch | ours sentences/s | transformers.js sentences/s | ratio |')
 console.log('|---|---|---|---|---|')
 const tiny = join(tmp, 'marian-tiny'); marianFolder(tiny, { d: 32, layers: 2, ffn: 64, heads: 4 })
