@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { Rng } from '../src/core/rng.js'
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,15 +32,32 @@ export function runCli(args: string[], opts: { input?: string | Buffer; env?: Re
   return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 }
 }
 
-/**
- * A seeded PRNG (mulberry32) for tests, so a randomized failure reproduces: uniform in [0, 1).
- * bench/tokenizer.ts keeps its own copy (the bench build does not include test/).
- */
+/** The project's seeded generator (src/core/rng.ts) as a function, so a randomized failure reproduces: uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = Rng.fromSeed(seed >>> 0)
+  return () => rng.next()
+}
+
+/** runCli, but asynchronous: for tests whose server (a local hub) lives in this process and must keep answering. */
+export function runCliAsync(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+  return new Promise((ok) => {
+    const p = spawn(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], { env: { ...process.env, NO_COLOR: '1', NODE_ENV: 'production', ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    if (input !== undefined) p.stdin!.end(input)
+    let stdout = ''
+    let stderr = ''
+    p.stdout!.on('data', (d) => (stdout += d))
+    p.stderr!.on('data', (d) => (stderr += d))
+    p.on('close', (code) => ok({ stdout, stderr, code: code ?? -1 }))
+  })
+}
+
+/**
+ * Whether a test needing a reference (torch, ../shared, …) must be skipped. Missing references
+ * skip with `reason` locally; in CI (the CI variable set) they are a failure, thrown here so the
+ * test file fails with the reason. Use as `describe.skipIf(skipWithout(hasTorch, 'no torch'))`.
+ */
+export function skipWithout(present: boolean, reason: string): boolean {
+  if (present) return false
+  if (process.env.CI) throw new Error(`a reference this test needs is missing in CI: ${reason}`)
+  return true
 }

@@ -5,15 +5,16 @@
  */
 import { createProgress, type Progress, type ProgressMode } from './progress.js'
 import { startTraining, type TrainRequest } from '../core/train/run.js'
-import type { TrainSummary } from '../core/train/loop.js'
+import type { StepMetric, TrainSummary } from '../core/train/loop.js'
 
-export async function runTraining(req: TrainRequest, progressMode: ProgressMode): Promise<TrainSummary> {
+export async function runTraining(req: TrainRequest, progressMode: ProgressMode, onStep?: (m: StepMetric) => void): Promise<TrainSummary> {
   let progress: Progress | undefined
   let firstStep = -1
   let sigints = 0
   const log = (line: string) => (progress ? progress.log(line) : process.stderr.write(line + '\n'))
   const run = startTraining(req, (e) => {
     if (e.type === 'log') return log(e.line)
+    onStep?.(e.metric)
     // the bar covers the steps of this session, so its ETA is right after --resume too
     if (firstStep < 0) {
       firstStep = e.metric.step - 1

@@ -5,6 +5,8 @@ import { BaseCommand } from '../cli/base-command.js'
 import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
 import { ChatSession, runPlainChat } from '../core/chat/index.js'
 import { modelsDir, repoIdOf } from '../core/store/paths.js'
+import { pairParams, parseParams } from '../core/prompts/params.js'
+import { usageError } from '../core/errors.js'
 
 /** A number flag with a range check that names the flag on error (the same rules as `llm generate`). */
 const num = (name: NumberFlagName, description: string) =>
@@ -28,6 +30,7 @@ export default class Chat extends BaseCommand {
     '<%= config.bin %> chat -m OWNER/NAME --system "You are terse." --temperature 0.3',
     'printf "Hi\\nWhat did I just say?\\n" | <%= config.bin %> chat -m ./my-model --temperature 0',
     'cat questions.txt | <%= config.bin %> chat -m ./my-model --json > answers.jsonl',
+    'cat sentences.txt | <%= config.bin %> chat -m ./chat-model -t translate -p target Spanish',
   ]
 
   static override flags = {
@@ -41,24 +44,39 @@ export default class Chat extends BaseCommand {
     'repeat-penalty': num('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
     seed: Flags.integer({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
     ...runtimeFlags(),
+    template: Flags.string({ char: 't', description: 'prompt template NAME or FILE: its system message, few-shot turns, and each message as its {{input}}' }),
+    param: Flags.string({ char: 'p', description: 'template variable: -p KEY VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
+    log: Flags.boolean({ description: 'log each turn to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     plain: Flags.boolean({ description: 'plain mode even in a terminal (one answer per input line)', default: false }),
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Chat)
+    const { flags } = await this.parse(Chat, pairParams(this.argv))
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !flags.plain && !flags.json
     // Loaded here, not at the top: `llm chat --help` and flag errors stay fast.
     const { parseDevice } = await import('../core/runtime/ort.js')
     const { openGenerator } = await import('../core/generate/index.js')
     const device = parseDevice(flags.device)
+    const { generationDefaults, resolveTemplate, templateForChat, withDefaults } = await import('../core/prompts/index.js')
+    const tpl = flags.template === undefined ? undefined : resolveTemplate(flags.template)
+    if (!tpl && flags.param?.length) throw usageError('-p sets template variables: give a template with -t', { where: '-p' })
+    const template = tpl ? templateForChat(tpl, { params: parseParams(flags.param), system: flags.system }) : undefined
     if (interactive) this.note('loading model…')
     // The ink view needs a live event loop while tokens are computed: run the model in a worker there.
     const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, worker: interactive, onInfo: (l) => this.note(l) })
+    const { RequestLog, generationRecord } = await import('../core/db/logs.js')
+    const log = new RequestLog({ enabled: flags.log, onError: (e) => { if (!interactive) this.note(`llm chat: warning: turn not logged: ${e.message}`) } })
     try {
+      const sampling = withDefaults(tpl ? generationDefaults(tpl.options).sampling : {}, { temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'], seed: flags.seed })
       const session = new ChatSession(gen, {
-        system: flags.system,
+        system: template ? template.system : flags.system,
         maxTokens: flags['max-tokens'],
-        sampling: { temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'], seed: flags.seed },
+        sampling,
+        template,
+        onTurn: (t) => log.record(generationRecord({
+          source: 'chat', modelDir: gen.info.dir, prompt: '', messages: t.messages, result: t.result, response: t.answer,
+          startedAt: t.startedAt, durationMs: t.durationMs, options: { ...sampling, max_tokens: flags['max-tokens'] },
+        })),
       })
       if (interactive) {
         const { runInkChat } = await import('../ui/chat/run.js')
@@ -68,6 +86,7 @@ export default class Chat extends BaseCommand {
         await runPlainChat(session, lines, { json: flags.json, write: (s) => this.out(s) })
       }
     } finally {
+      log.close()
       await gen.close()
     }
   }

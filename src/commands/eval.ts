@@ -9,7 +9,7 @@ import type { TaskSpec } from '../core/eval/tasks.js'
 // Light imports only at the top (oclif loads every command's file to run any one of them): the
 // model, onnxruntime and the scorers load in run().
 import { BUILTIN_TASKS } from '../core/eval/tasks.js'
-import { TRANSLATION_TASKS } from '../core/eval/translation.js'
+import { TRANSLATION_TASKS } from '../core/eval/tasks/translation.js'
 import { beamFlags, beamSettings } from '../cli/beam-flags.js'
 
 export default class Eval extends BaseCommand {
@@ -17,7 +17,7 @@ export default class Eval extends BaseCommand {
   static override description =
     `TASK is a built-in task (${Object.keys(BUILTIN_TASKS).join(', ')}; data from ../shared/data or --data), a task file (.yaml/.json) or a data file: ` +
     '.txt is perplexity; .jsonl lines {query, choices, gold} are zero-shot multiple choice (context = query, continuation = " " + choice), ' +
-    '{ctx, endings, label} HellaSwag, {context, continuation} cloze, {prompt, completion} generation, {text} perplexity. ' +
+    '{ctx, endings, label} HellaSwag, {context, continuation} cloze, {prompt, completion} generation, {text, label} classification (llm classify\'s calibrated zero-shot; acc, macro_f1), {text} perplexity. ' +
     'Scores do not depend on --batch-size. --fail-under exits with code 3 when a metric misses (below VALUE; above it for perplexities and bits_per_byte). ' +
     '--compare A.json B.json prints each shared metric\'s difference with a 95% paired-bootstrap interval, from the per-item scores stored in --output files. ' +
     `Translation (${Object.keys(TRANSLATION_TASKS).join(', ')}, or --src/--ref line-aligned files, or JSONL {source, target}): the model translates as llm translate does (--from/--to, beam flags) and scores corpus BLEU and chrF with sacrebleu's signatures.`
@@ -43,7 +43,7 @@ export default class Eval extends BaseCommand {
     'batch-size': Flags.integer({ description: 'sequences per forward pass', default: 1, min: 1 }),
     seed: Flags.integer({ description: 'seed of the few-shot sampler', default: 1234, min: 0 }),
     data: Flags.string({ description: 'data file for a built-in task or task file' }),
-    format: Flags.option({ options: ['multiple_choice', 'hellaswag', 'cloze', 'perplexity', 'generate'] as const, description: 'shape of a bare data file (default: from its fields)' })(),
+    format: Flags.option({ options: ['multiple_choice', 'hellaswag', 'cloze', 'perplexity', 'generate', 'classification'] as const, description: 'shape of a bare data file (default: from its fields)' })(),
     'context-field': Flags.string({ description: 'field holding the context / prompt' }),
     'choices-field': Flags.string({ description: 'field holding the list of choices' }),
     'gold-field': Flags.string({ description: 'field holding the gold choice (index or text)' }),
@@ -53,6 +53,7 @@ export default class Eval extends BaseCommand {
     output: Flags.string({ char: 'o', description: 'write the results JSON here (atomically, at the end)' }),
     'log-samples': Flags.string({ description: 'write one JSON line per item here (atomically, at the end)' }),
     'fail-under': Flags.string({ description: 'METRIC=VALUE: exit 3 when the metric misses it (repeatable)', multiple: true, multipleNonGreedy: true }),
+    mlflow: Flags.string({ description: "also record the run in MLflow's file store DIR (mlflow ui --backend-store-uri DIR)" }),
     compare: Flags.boolean({ description: 'compare two results files: llm eval --compare A.json B.json', default: false }),
     src: Flags.string({ description: 'translation: source sentences, one per line (TASK may be left out)', helpGroup: 'TRANSLATION' }),
     ref: Flags.string({ description: 'translation: reference translations, line-aligned with --src', helpGroup: 'TRANSLATION' }),
@@ -82,6 +83,11 @@ export default class Eval extends BaseCommand {
     const start = new Date()
     if (task.type === 'translation') return this.translation(task, flags, gates, start, device)
     const model = await Model.load(flags.model, { device, threads: flags.threads, adapter: flags.adapter })
+    const { trackEval } = await import('../core/runs/track.js')
+    const track = trackEval({
+      task, modelDir: model.folder.dir, modelFile: model.folder.onnxFile, device: model.decoder.session.device,
+      params: { limit: flags.limit ?? null, num_fewshot: flags['num-fewshot'] ?? task.numFewshot, batch_size: flags['batch-size'], seed: flags.seed, max_length: flags['max-length'] ?? null },
+    }, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm eval' })
     try {
       // the bar starts at the first report, when the number of requests is known
       let bar: Progress | undefined
@@ -97,11 +103,15 @@ export default class Eval extends BaseCommand {
       // both files only once everything succeeded: a failed run leaves nothing half-written
       if (flags.output) writeFileAtomic(flags.output, JSON.stringify(results, null, 2) + '\n')
       if (flags['log-samples']) writeFileAtomic(flags['log-samples'], sampleLines(result))
+      track.done(result.metrics, [flags.output, flags['log-samples']])
       if (flags.json) this.outJson(results)
       else this.out(summaryTable(result))
       const failed = checkGates(result, gates)
       for (const line of failed) this.note(`llm eval: gate failed: ${line}`)
       if (failed.length > 0) this.exit(EXIT.gate)
+    } catch (err) {
+      track.failed(err)
+      throw err
     } finally {
       await model.release()
     }

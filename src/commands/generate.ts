@@ -6,8 +6,9 @@ import { beamFlags, beamSettings } from '../cli/beam-flags.js'
 // Light imports only at the top: onnxruntime and the tokenizers load inside run(), so --help and
 // flag errors stay fast.
 import { DEFAULT_MAX_TOKENS } from '../core/generate/generator.js'
-import { usageError } from '../core/errors.js'
 import type { ChatMessage, Prompt, SamplingParams } from '../core/generate/index.js'
+import { pairParams, parseParams } from '../core/prompts/params.js'
+import { usageError } from '../core/errors.js'
 
 /** Number flags are parsed in run(): an error thrown inside oclif's parse gets a second line. */
 function numberFlag(name: NumberFlagName, input: string | undefined): number | undefined {
@@ -27,6 +28,7 @@ export default class Generate extends BaseCommand {
     '<%= config.bin %> generate -m ./my-model --temperature 0 -n 200 ""',
     'cat notes.txt | <%= config.bin %> generate -m ./chat-model --system "Summarize the text." --stop "\\n\\n"',
     '<%= config.bin %> generate -m ./my-model --seed 42 --json "Hello"',
+    'cat letter.txt | <%= config.bin %> generate -m ./chat-model -t translate -p target German',
   ]
 
   static override args = {
@@ -47,14 +49,17 @@ export default class Generate extends BaseCommand {
     stop: Flags.string({ description: 'stop when this text appears (not printed); repeat the flag for several; \\n and \\t are understood', multiple: true, multipleNonGreedy: true }),
     system: Flags.string({ description: 'system message (implies --chat)' }),
     chat: Flags.boolean({ description: "wrap the prompt in the model's chat template as a user message", default: false }),
+    template: Flags.string({ char: 't', description: 'prompt template NAME or FILE: the input becomes its {{input}} (see llm templates list)' }),
+    param: Flags.string({ char: 'p', description: 'template variable: -p KEY VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
     ...runtimeFlags(),
+    log: Flags.boolean({ description: 'log the request to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     'on-overflow': Flags.option({ options: ['error', 'truncate'] as const, description: 'a prompt longer than the context: fail, or drop its start', default: 'error' })(),
     ...beamFlags(),
     'num-return-sequences': Flags.integer({ description: 'beam search: hypotheses to return, best first (--json lists them all)', min: 1, helpGroup: 'BEAM SEARCH' }),
   }
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Generate)
+    const { args, flags } = await this.parse(Generate, pairParams(this.argv))
     const { parseDevice } = await import('../core/runtime/ort.js')
     const { openGenerator } = await import('../core/generate/index.js')
     const device = parseDevice(flags.device)
@@ -66,7 +71,10 @@ export default class Generate extends BaseCommand {
     const text = joinPrompt(stdin, args.prompt)
     const chat = flags.chat || flags.system !== undefined
     const messages: ChatMessage[] = [...(flags.system !== undefined ? [{ role: 'system', content: flags.system }] : []), { role: 'user', content: text }]
-    const prompt: Prompt = chat ? { messages } : text
+    let prompt: Prompt = chat ? { messages } : text
+    const { buildPrompt, generationDefaults, resolveTemplate, withDefaults } = await import('../core/prompts/index.js')
+    const template = flags.template === undefined ? undefined : resolveTemplate(flags.template)
+    if (!template && flags.param?.length) throw usageError('-p sets template variables: give a template with -t', { where: '-p' })
 
     const sampling: Partial<SamplingParams> = {
       temperature: numberFlag('temperature', flags.temperature), topK: flags['top-k'], topP: numberFlag('top-p', flags['top-p']),
@@ -80,24 +88,41 @@ export default class Generate extends BaseCommand {
       if (sampled) throw usageError(`--${sampled} does not apply to beam search`, { where: `--${sampled}`, hint: 'beam search here is deterministic; drop --num-beams to sample' })
     }
     const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, onInfo: (l) => this.note(l) })
+    const { RequestLog, generationRecord } = await import('../core/db/logs.js')
+    const log = new RequestLog({ enabled: flags.log, onError: (e) => this.note(`llm generate: warning: request not logged: ${e.message}`) })
+    const startedAt = new Date()
+    // a template: the input goes in as its delimited {{input}}; its options fill unset flags
+    const built = template ? buildPrompt(template, { input: text, params: parseParams(flags.param), system: flags.system, chat: gen.info.hasChatTemplate || chat }) : undefined
+    const defaults = built ? generationDefaults(built.options) : { sampling: {} }
+    if (built) prompt = built.prompt
     try {
       const r = await gen.generate(prompt, {
-        maxTokens: flags['max-tokens'],
-        sampling,
-        stop: (flags.stop ?? []).map(unescape),
+        maxTokens: flags['max-tokens'] ?? defaults.maxTokens,
+        sampling: withDefaults(defaults.sampling, sampling),
+        stop: flags.stop ? flags.stop.map(unescape) : defaults.stop ?? [],
         onOverflow: flags['on-overflow'],
         beam,
         onText: flags.json ? undefined : (t) => this.out(t),
       })
+      log.record(generationRecord({
+        source: 'generate', modelDir: gen.info.dir, prompt: text, messages: sentMessages(built?.prompt ?? prompt), result: r, startedAt, durationMs: Date.now() - startedAt.getTime(),
+        options: { ...sampling, max_tokens: flags['max-tokens'], stop: flags.stop?.map(unescape) },
+      }))
       if (flags.json) {
         this.outJson({ text: r.text, prompt_ids: r.prompt_ids, ids: r.ids, finish_reason: r.finish_reason, timings: r.timings, ...(r.sequences ? { sequences: r.sequences } : {}) })
       } else if (process.stdout.isTTY && !r.text.endsWith('\n')) {
         this.out('\n')
       }
     } finally {
+      log.close()
       await gen.close()
     }
   }
+}
+
+/** the conversation a prompt sent, for the request log (none for a raw prompt) */
+function sentMessages(p: Prompt): ChatMessage[] | undefined {
+  return typeof p === 'object' && 'messages' in p ? [...p.messages] : undefined
 }
 
 /** stdin first, then the argument; a newline between them unless stdin already ends with one. */

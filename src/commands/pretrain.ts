@@ -25,7 +25,8 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     config: Flags.string({ description: 'YAML file of options; keys are the flag names (flags given win)', helpGroup: 'GLOBAL' }),
     resume: Flags.boolean({ description: 'continue the run in --out (its saved options apply; --steps may grow)', default: false }),
     progress: progressFlag(),
-    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing)', hidden: true, min: 1 }),
+    mlflow: Flags.string({ description: "also record the run in MLflow's file store DIR (mlflow ui --backend-store-uri DIR)", helpGroup: 'EVALUATION AND SAVING' }),
+    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing; 0 = before the first step)', hidden: true, min: 0 }),
   }
 
   async run(): Promise<void> {
@@ -34,7 +35,12 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     const config = flags.config ? readConfigFile(flags.config) : {}
     // --resume needs only --out: the data and the rest come from the saved run when not given
     const options = resolveOptions(config, flags.resume ? { data: ['(from checkpoint)'], ...given } : given)
-    const summary = await runTraining({ kind: 'pretrain', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress)
+    // run tracking ($LLM_HOME/llm.sqlite, --mlflow): every step as it happens
+    const { trackTraining } = await import('../core/runs/track.js')
+    const track = trackTraining('pretrain', options, flags.resume, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm pretrain' })
+    const summary = await runTraining({ kind: 'pretrain', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress, (m) => track.step({ ...m }))
+      .catch((err: unknown) => { track.failed(err); throw err })
+    track.done(summary)
     const { interrupted, saved, ...result } = summary
     if (flags.json) this.outJson(interrupted ? { ...result, interrupted } : result)
     else {

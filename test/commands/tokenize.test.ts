@@ -68,6 +68,36 @@ describe('llm tokenize', () => {
     expect(folder.code).toBe(0)
   })
 
+  it('streams piped stdin for --count and --ids: ids equal tiktoken on the whole text (BOM kept, specials too)', () => {
+    // several 64K-character parts, with CRLF, CJK, emoji and special-token text across them
+    const unit = '\uFEFFWord after word, line\r\nafter line; 日本語 テキスト 😀👩‍👩‍👧 <|endoftext|> 12345678 \t x\n\nNext'
+    const text = '\uFEFF' + Array.from({ length: 4000 }, (_, i) => `${unit} ${i}`).join(' ')
+    for (const special of [false, true]) {
+      const want = special ? Array.from(cl100k.encode(text, 'all')) : refIds(text)
+      const flags = special ? ['--special'] : []
+      const ids = runCli(['tokenize', '-e', 'cl100k_base', '--ids', ...flags], { input: text })
+      expect(ids.code).toBe(0)
+      expect(JSON.parse(ids.stdout)).toEqual(want)
+      expect(runCli(['tokenize', '-e', 'cl100k_base', '--count', ...flags], { input: text }).stdout).toBe(`${want.length}\n`)
+    }
+  })
+
+  it('caches the compiled encoding under $LLM_HOME and ignores a damaged cache file', async () => {
+    const { existsSync, mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const home = mkdtempSync(join(tmpdir(), 'llm-home-'))
+    const file = join(home, 'cache/tiktoken/r50k_base.bin')
+    const text = 'cache me if you can'
+    const want = Array.from(get_encoding('r50k_base').encode(text, [], []))
+    const run = () => JSON.parse(runCli(['tokenize', '-e', 'r50k_base', '--ids', text], { env: { LLM_HOME: home, LLM_TOKENIZER_CACHE: '1' } }).stdout)
+    expect(run()).toEqual(want)
+    expect(existsSync(file)).toBe(true)
+    expect(run()).toEqual(want) // from the cache
+    writeFileSync(file, 'garbage')
+    expect(run()).toEqual(want) // rebuilt
+  })
+
   describe('bad input: one line, non-zero exit', () => {
     const oneLine = (s: string) => s.trim().split('\n').length === 1
     it('unknown encoding → usage error listing the names', () => {

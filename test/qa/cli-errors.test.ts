@@ -23,16 +23,16 @@ describe('oclif parse errors keep their reason on one line', () => {
   })
 
   it('missing required flags are listed', () => {
-    const r = runCli(['convert', 'x.bin'])
+    const r = runCli(['finetune', 'merge'])
     expect(r.code).toBe(2)
     const line = oneErrorLine(r.stderr)
-    for (const f of ['from', 'out', 'tokenizer']) expect(line).toContain(`Missing required flag ${f}`)
+    for (const f of ['model', 'adapter', 'out']) expect(line).toContain(`Missing required flag ${f}`)
   })
 
   it('a missing argument is named', () => {
     const r = runCli(['convert'])
     expect(r.code).toBe(2)
-    expect(oneErrorLine(r.stderr)).toBe('llm convert: error: Missing 1 required arg: src (checkpoint file to convert) (hint: see --help)')
+    expect(oneErrorLine(r.stderr)).toBe('llm convert: error: Missing 1 required arg: src (checkpoint: a Hugging Face folder (--from hf) or a llama2.c .bin) (hint: see --help)')
   })
 })
 

@@ -21,7 +21,7 @@ writeFileSync(hooks, `export async function resolve(spec, ctx, next) {
 const register = join(dir, 'register.mjs')
 writeFileSync(register, `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hooks).href)})\n`)
 
-const HEAVY = ['onnxruntime-node', 'onnxruntime-common', 'protobufjs', 'ink', 'react', '@huggingface/jinja']
+const HEAVY = ['onnxruntime-node', 'onnxruntime-common', 'protobufjs', 'ink', 'react', '@huggingface/jinja', 'sqlite-vec']
 
 describe('start-up', () => {
   it('llm tokenize loads no heavy package (every command file is imported)', () => {

@@ -30,7 +30,8 @@ exits 130; --resume continues exactly. 'llm finetune merge' folds an adapter int
     resume: Flags.boolean({ description: 'continue the run in --out (its saved options apply; --steps may grow)', default: false }),
     'dry-run': Flags.boolean({ description: 'show the first samples with their trained tokens marked and the token statistics; train nothing', default: false }),
     progress: progressFlag(),
-    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing)', hidden: true, min: 1 }),
+    mlflow: Flags.string({ description: "also record the run in MLflow's file store DIR (mlflow ui --backend-store-uri DIR)", helpGroup: 'EVALUATION AND SAVING' }),
+    'stop-at': Flags.integer({ description: 'stop as if interrupted once this many steps are done (testing; 0 = before the first step)', hidden: true, min: 0 }),
   }
 
   async run(): Promise<void> {
@@ -40,7 +41,12 @@ exits 130; --resume continues exactly. 'llm finetune merge' folds an adapter int
     // --resume needs only --out: the rest comes from the saved run when not given
     const options = resolveFinetuneOptions(file, flags.resume ? { model: '(from checkpoint)', data: ['(from checkpoint)'], ...given } : given)
     if (flags['dry-run']) return this.dryRun(options, flags.json)
-    const summary = await runTraining({ kind: 'finetune', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress)
+    // run tracking ($LLM_HOME/llm.sqlite, --mlflow): every step as it happens
+    const { trackTraining } = await import('../../core/runs/track.js')
+    const track = trackTraining('finetune', options, flags.resume, { mlflow: flags.mlflow, llmVersion: this.config.version, command: 'llm finetune' })
+    const summary = await runTraining({ kind: 'finetune', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress, (m) => track.step({ ...m }))
+      .catch((err: unknown) => { track.failed(err); throw err })
+    track.done(summary)
     const { interrupted, saved, ...result } = summary
     if (flags.json) this.outJson(interrupted ? { ...result, interrupted } : result)
     else {

@@ -9,7 +9,7 @@ import { usageError } from '../errors.js'
 import type { Model, Prompt } from '../model/load.js'
 import type { BeamSequence, BeamSettings } from './beam.js'
 import { Detokenizer } from './detokenize.js'
-import { randomSeed } from './rng.js'
+import { randomSeed } from '../rng.js'
 import { buildSamplerChain, DEFAULT_SAMPLING, type SamplingParams } from './sampling.js'
 import { StopMatcher } from './stop.js'
 

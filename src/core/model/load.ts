@@ -10,7 +10,7 @@ import type { SessionOptions } from '../runtime/ort.js'
 import { loadTokenizer } from '../../tokenizer/load.js'
 import type { Tokenizer } from '../../tokenizer/types.js'
 import { readModelFolder, type ModelFolder } from './folder.js'
-import { renderChatTemplate, type ChatMessage } from './chat-template.js'
+import { encodeChat, renderChatTemplate, type ChatMessage, type EncodedChat } from './chat-template.js'
 import { resolveModel } from './resolve.js'
 import { Checkpoint, hasWeights } from './checkpoint.js'
 import { graphBytes } from '../convert/onnx.js'
@@ -77,27 +77,45 @@ export class Model {
 
   /** The conversation rendered by the model's chat template, ready to tokenize. */
   applyChatTemplate(messages: readonly ChatMessage[], addGenerationPrompt = true): string {
+    return renderChatTemplate(this.requireTemplate(), messages, this.templateOptions(addGenerationPrompt))
+  }
+
+  /**
+   * The conversation as ids through the chat template, where only the template's own markup
+   * becomes special ids (user text holding `<|im_end|>` stays text); `segments: true` also says
+   * which ids hold which message's content (see encodeChat in chat-template.ts).
+   */
+  encodeChat(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean; segments?: boolean } = {}): EncodedChat {
+    return encodeChat(messages, this.requireTemplate(), this.tokenizer, { ...this.templateOptions(opts.addGenerationPrompt ?? true), segments: opts.segments })
+  }
+
+  private requireTemplate(): string {
     if (!this.folder.chatTemplate) {
       throw usageError('this model has no chat template', { where: join(this.folder.dir, 'tokenizer_config.json'), hint: 'use a raw prompt (no --chat / --system)' })
     }
-    return renderChatTemplate(this.folder.chatTemplate, messages, {
+    return this.folder.chatTemplate
+  }
+
+  private templateOptions(addGenerationPrompt: boolean) {
+    return {
       bosToken: this.folder.bosToken ?? tokenText(this.tokenizer, this.tokenizer.bosTokenId),
       eosToken: this.folder.eosToken ?? tokenText(this.tokenizer, this.tokenizer.eosTokenId),
       addGenerationPrompt,
       source: join(this.folder.dir, 'tokenizer_config.json'),
-    })
+    }
   }
 
   /**
    * Prompt → ids. Raw text gets the tokenizer's own special tokens (BOS) and no control tokens
-   * from the text itself; a rendered chat template already holds its special tokens as text, so
-   * they are parsed and nothing is added (transformers' apply_chat_template does the same).
+   * from the text itself. A conversation goes through encodeChat: the template's markup (its
+   * BOS text included) becomes control tokens, message content never does, and nothing is
+   * added (transformers' apply_chat_template adds nothing either).
    * An empty prompt starts from BOS.
    */
   encodePrompt(prompt: Prompt): number[] {
     let ids: number[]
     if (typeof prompt === 'string') ids = this.tokenizer.encode(prompt, { addSpecialTokens: true })
-    else if ('messages' in prompt) ids = this.tokenizer.encode(this.applyChatTemplate(prompt.messages), { addSpecialTokens: false, allowedSpecial: 'all' })
+    else if ('messages' in prompt) ids = this.encodeChat(prompt.messages).ids
     else ids = [...prompt.ids]
     if (ids.length === 0) {
       const bos = this.folder.bosTokenId ?? this.tokenizer.bosTokenId

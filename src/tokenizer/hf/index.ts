@@ -1,6 +1,7 @@
+import { readTokenizerText } from '../read.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { LlmError, fileError } from '../../core/errors.js'
+import { LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { type AddedToken, AddedTokenMatcher } from './added-tokens.js'
 import { toByteLevel, toWellFormed } from './chars.js'
@@ -270,12 +271,7 @@ function tokenText(v: unknown): string | undefined {
  * BOS/EOS tokens.
  */
 export function loadHfTokenizer(path: string): HfTokenizer {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (e) {
-    throw fileError(path, e, 'cannot read tokenizer')
-  }
+  const text = readTokenizerText(path)
   let obj: unknown
   try {
     obj = JSON.parse(text)

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { fileError, LlmError } from '../../core/errors.js'
+import { readTokenizerFile } from '../read.js'
+import { LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 import { bpeSegment, type BpeVocab } from './bpe.js'
@@ -104,6 +104,7 @@ export class SentencePieceTokenizer implements Tokenizer {
           for (const s of userSymbols) if (text.startsWith(s, pos)) return s.length
           return 0
         },
+        pieceText: (id) => pieces[id]!.piece,
       }
       this.segment = (s) => bpeSegment(s, vocab)
     } else if (trainerSpec.modelType === ModelType.UNIGRAM) {
@@ -229,11 +230,5 @@ export class SentencePieceTokenizer implements Tokenizer {
 
 /** Load a SentencePiece `.model` file. */
 export function loadSentencePieceModel(path: string): SentencePieceTokenizer {
-  let buf: Buffer
-  try {
-    buf = readFileSync(path)
-  } catch (e) {
-    throw fileError(path, e)
-  }
-  return new SentencePieceTokenizer(parseModelProto(buf, path), path)
+  return new SentencePieceTokenizer(parseModelProto(readTokenizerFile(path), path), path)
 }

@@ -55,6 +55,14 @@ describe.skipIf(!hasShared)(`llama2.c tokenizer.bin (${hasShared ? 'stories260K 
     expect(bad).toEqual([])
   })
 
+  it('encodes a long text (132k tokens, once a stack overflow) as the SentencePiece model does', () => {
+    const sp = loadSentencePieceModel(shared('models/stories260K/tok512.model'))
+    const t = 'Once upon a time, there was a cat. '.repeat(12000).trim()
+    const ids = tok.encode(t)
+    expect(ids.length).toBeGreaterThan(130_000)
+    expect(ids).toEqual(sp.encode(t))
+  })
+
   it('control-token text becomes BOS/EOS only when allowed, and a disallowed one stays text', () => {
     const plain = (t: string) => tok.encode(t)
     // '<s>' not in the allowed set: the whole text is one run.c encode, exactly as with 'none'

@@ -7,7 +7,9 @@
  * to message i + 1 — the difference is message i's text. An assistant message's part starts after
  * the generation prompt (render of the messages before it with add_generation_prompt), so what is
  * trained is the answer and the template's end-of-turn markup, never the header. Each part is
- * tokenized on its own and the ids concatenated, so a turn's tokens never straddle a boundary.
+ * tokenized on its own and the ids concatenated, so a turn's tokens never straddle a boundary;
+ * within a part the message's content is encoded with no special token allowed, so text like
+ * `<|im_end|>` in the data never becomes a control token.
  *
  * `--train-on`: outputs (assistant turns / completions / Alpaca outputs), inputs (every token but
  * system prompts), all (every token).
@@ -96,13 +98,30 @@ function chat(where: string, messages: readonly ChatMessage[], tok: Tokenizer, e
   const ids: number[] = []
   const labels: number[] = []
   for (const p of chatParts(messages, render, where)) {
-    // template markup holds the special tokens as text (as transformers' apply_chat_template)
-    const piece = tok.encode(p.text, { addSpecialTokens: false, allowedSpecial: 'all' })
     const role = p.message >= 0 ? messages[p.message].role : 'header'
     const trained = e.trainOn === 'all' || (e.trainOn === 'outputs' ? role === 'assistant' : role !== 'system')
-    for (const id of piece) { ids.push(id); labels.push(trained ? id : IGNORE) }
+    for (const id of encodePart(p.text, p.message >= 0 ? messages[p.message].content : undefined, tok, where)) { ids.push(id); labels.push(trained ? id : IGNORE) }
   }
   return { where, ids, labels }
+}
+
+/**
+ * One rendered turn as ids: the template's markup may hold special tokens (as text, the way
+ * transformers' apply_chat_template renders them); the message's content never becomes control
+ * tokens — it is encoded with no special token allowed (see core/model/chat-template.ts).
+ */
+function encodePart(text: string, content: string | undefined, tok: Tokenizer, where: string): number[] {
+  const markup = (s: string) => (s ? tok.encode(s, { addSpecialTokens: false, allowedSpecial: 'all' }) : [])
+  if (content === undefined || content === '') return markup(text)
+  for (const v of new Set([content, content.trim(), content.trimStart(), content.trimEnd()])) {
+    const at = v ? text.indexOf(v) : -1
+    if (at < 0) continue
+    return [...markup(text.slice(0, at)), ...tok.encode(v, { addSpecialTokens: false, allowedSpecial: 'none' }), ...markup(text.slice(at + v.length))]
+  }
+  // the template changed the content (upper, …): safe only when the content holds no special-token text
+  const named = [...tok.specialTokens.keys()].find((name) => name && content.includes(name))
+  if (named) throw new LlmError(`the message contains the special token text '${named}', and the chat template changes message content, so that text cannot be kept out of the control tokens`, { where, hint: 'remove the special-token text from the data' })
+  return markup(text)
 }
 
 /** number of positions the loss covers (label 0 is never a target: nothing predicts it) */

@@ -11,13 +11,13 @@
  */
 import { existsSync } from 'node:fs'
 import { basename, extname, resolve } from 'node:path'
-import { LlmError, usageError } from '../errors.js'
-import { translateDocument } from '../translate/document.js'
-import type { Translator } from '../translate/translator.js'
-import { aggregate, type SampleRecord, type TaskResult } from './aggregate.js'
-import { readDocs, readText } from './data.js'
-import { SACREBLEU_VERSION } from './metrics/bleu.js'
-import { defaultDataDir, type TaskSpec } from './tasks.js'
+import { LlmError, usageError } from '../../errors.js'
+import { translateDocument } from '../../translate/document.js'
+import type { Translator } from '../../translate/translator.js'
+import { aggregate, type SampleRecord, type TaskResult } from '../aggregate.js'
+import { readDocs, readText } from '../data.js'
+import { SACREBLEU_VERSION } from '../metrics/bleu.js'
+import { defaultDataDir, type TaskSpec } from '../tasks.js'
 
 interface Builtin { src: string; ref: string; from: string; to: string }
 
