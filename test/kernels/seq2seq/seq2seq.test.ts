@@ -73,9 +73,9 @@ describe.skipIf(skipTorch)('encoder-decoder graphs vs PyTorch (written from mode
   beforeAll(() => {
     if (!hasTorch) throw new Error('CI: /usr/bin/python3 with torch is required (apt-get install python3-torch)')
     fixtures = [
-      build('marian', (d) => writeTinyMarian(d, { layouts: ['merged', 'split'], seed: 5 })),
+      build('marian', (d) => writeTinyMarian(d, { layouts: ['merged', 'split'], seed: 11 })),
       build('t5', (d) => writeTinyT5(d, { layouts: ['merged', 'split'] })),
-      build('t5-gated', (d) => writeTinyT5(d, { layouts: ['merged', 'split'], gated: true, seed: 10 })),
+      build('t5-gated', (d) => writeTinyT5(d, { layouts: ['merged', 'split'], gated: true, seed: 5 })),
     ]
     runReference(fixtures)
   }, 120_000)
@@ -154,11 +154,10 @@ describe.skipIf(skipTorch)('encoder-decoder graphs vs PyTorch (written from mode
       const g = readModelFolder(f.dir).generation
       const want = f.ref.greedy.map((r) => { const s = r.slice(1); const e = s.indexOf(eos); return e >= 0 ? s.slice(0, e + 1) : s })
       expect(want[0], `${f.name}: the source matters`).not.toEqual(want[1])
-      if (f.name === 't5-gated') {
-        // random tiny models tend to repeat a token; this one varies and one row stops at EOS early
-        expect(new Set(want.flat()).size).toBeGreaterThan(8)
-        expect(want.some((r) => r.length < MAX_NEW && r[r.length - 1] === eos)).toBe(true)
-      }
+      // random tiny models tend to repeat a token: the seeds are chosen so that the T5 v1.1 one
+      // varies, and one Marian row stops at EOS at once while the other runs to the limit
+      if (f.name === 't5-gated') expect(new Set(want.flat()).size).toBeGreaterThan(8)
+      if (f.name === 'marian') expect(want.some((r) => r.length < MAX_NEW && r[r.length - 1] === eos)).toBe(true)
       for (const layout of ['merged', 'split'] as const) {
         const rt = await open(f, layout)
         const enc = await rt.encode(unpadded(f), f.config.pad_token_id as number)
