@@ -1,12 +1,14 @@
-import { Args, Flags } from '../cli/oclif.js'
+import { Args, Flags, type Interfaces } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { intFlag, progressFlag, runtimeFlags } from '../cli/flags.js'
 import { createProgress, type Progress } from '../cli/progress.js'
 import { writeFileAtomic } from '../core/atomic.js'
 import { EXIT, usageError } from '../core/errors.js'
-import { buildResults, checkGates, compareResults, comparisonTable, parseGate, readResults, sampleLines, summaryTable } from '../core/eval/results.js'
+import { buildResults, checkGates, compareResults, comparisonTable, parseGate, readResults, sampleLines, summaryTable, type Gate } from '../core/eval/results.js'
 import { evalMaxLength, runTask } from '../core/eval/runner.js'
-import { BUILTIN_TASKS, resolveTask } from '../core/eval/tasks.js'
+import { BUILTIN_TASKS, resolveTask, type TaskSpec } from '../core/eval/tasks.js'
+import { TRANSLATION_TASKS } from '../core/eval/tasks/translation.js'
+import { beamFlags, beamSettings } from '../cli/beam-flags.js'
 
 export default class Eval extends BaseCommand {
   static override summary = 'Evaluate a model: perplexity, multiple choice, cloze and generation tasks, with CI gates.'
@@ -15,7 +17,8 @@ export default class Eval extends BaseCommand {
     '.txt is perplexity; .jsonl lines {query, choices, gold} are zero-shot multiple choice (context = query, continuation = " " + choice), ' +
     '{ctx, endings, label} HellaSwag, {context, continuation} cloze, {prompt, completion} generation, {text, label} classification (llm classify\'s calibrated zero-shot; acc, macro_f1), {text} perplexity. ' +
     'Scores do not depend on --batch-size. --fail-under exits with code 3 when a metric misses (below VALUE; above it for perplexities and bits_per_byte). ' +
-    '--compare A.json B.json prints each shared metric\'s difference with a 95% paired-bootstrap interval, from the per-item scores stored in --output files.'
+    '--compare A.json B.json prints each shared metric\'s difference with a 95% paired-bootstrap interval, from the per-item scores stored in --output files. ' +
+    `Translation (${Object.keys(TRANSLATION_TASKS).join(', ')}, or --src/--ref line-aligned files, or JSONL {source, target}): the model translates as llm translate does (--from/--to, beam flags) and scores corpus BLEU and chrF with sacrebleu's signatures.`
 
   static override examples = [
     '<%= config.bin %> eval arc_easy -m ./my-model --limit 200',
@@ -23,6 +26,7 @@ export default class Eval extends BaseCommand {
     '<%= config.bin %> eval wikitext -m ./my-model --limit 20 --fail-under word_perplexity=80',
     '<%= config.bin %> eval data.jsonl --format multiple_choice --context-field question --choices-field options --gold-field answer',
     '<%= config.bin %> eval --compare before.json after.json',
+    '<%= config.bin %> eval --src test.en --ref test.fr -m ./opus-mt-en-fr --fail-under bleu=30',
   ]
 
   static override args = {
@@ -49,6 +53,11 @@ export default class Eval extends BaseCommand {
     'fail-under': Flags.string({ description: 'METRIC=VALUE: exit 3 when the metric misses it (repeatable)', multiple: true, multipleNonGreedy: true }),
     mlflow: Flags.string({ description: "also record the run in MLflow's file store DIR (mlflow ui --backend-store-uri DIR)" }),
     compare: Flags.boolean({ description: 'compare two results files: llm eval --compare A.json B.json', default: false }),
+    src: Flags.string({ description: 'translation: source sentences, one per line (TASK may be left out)', helpGroup: 'TRANSLATION' }),
+    ref: Flags.string({ description: 'translation: reference translations, line-aligned with --src', helpGroup: 'TRANSLATION' }),
+    from: Flags.string({ description: 'translation: source language (default: the task\'s or the model\'s)', helpGroup: 'TRANSLATION' }),
+    to: Flags.string({ description: 'translation: target language', helpGroup: 'TRANSLATION' }),
+    ...beamFlags(),
     progress: progressFlag(),
     ...runtimeFlags(),
   }
@@ -56,17 +65,20 @@ export default class Eval extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Eval)
     if (flags.compare) return this.compare(args.task, args.other, flags.json)
-    if (!args.task) throw usageError('missing TASK', { where: 'TASK', hint: `a built-in task (${Object.keys(BUILTIN_TASKS).join(', ')}), a task file or a data file` })
+    const taskName = args.task ?? (flags.src ? 'translation' : undefined)
+    if (!taskName) throw usageError('missing TASK', { where: 'TASK', hint: `a built-in task (${[...Object.keys(BUILTIN_TASKS), ...Object.keys(TRANSLATION_TASKS)].join(', ')}), a task file or a data file` })
     if (args.other) throw usageError(`unexpected argument '${args.other}'`, { where: 'TASK', hint: 'one task per run (two files only with --compare)' })
     // the model, onnxruntime and run tracking (SQLite) load here, not at the top: `--compare` needs none of them
     const [{ Model }, { parseDevice }, { trackEval }] = await Promise.all([import('../core/model/index.js'), import('../core/runtime/ort.js'), import('../core/runs/track.js')])
     const device = parseDevice(flags.device)
-    const task = resolveTask(args.task, {
+    const task = resolveTask(taskName, {
       data: flags.data, format: flags.format, contextField: flags['context-field'], choicesField: flags['choices-field'],
       goldField: flags['gold-field'], targetField: flags['target-field'], textField: flags['text-field'],
+      src: flags.src, ref: flags.ref, from: flags.from, to: flags.to,
     })
     const gates = (flags['fail-under'] ?? []).map((g) => parseGate(g, task.metrics))
     const start = new Date()
+    if (task.type === 'translation') return this.translation(task, flags, gates, start, device)
     const model = await Model.load(flags.model, { device, threads: flags.threads, adapter: flags.adapter })
     const track = trackEval({
       task, modelDir: model.folder.dir, modelFile: model.folder.onnxFile, device: model.decoder.session.device,
@@ -98,6 +110,33 @@ export default class Eval extends BaseCommand {
       throw err
     } finally {
       await model.release()
+    }
+  }
+
+  /** a translation task: the model opens as a translator (llm translate's), the rest is as above */
+  private async translation(task: TaskSpec, flags: Interfaces.InferredFlags<typeof Eval.flags>, gates: Gate[], start: Date, device: string): Promise<void> {
+    const { openTranslator } = await import('../core/translate/index.js')
+    const { buildResults, checkGates, runTranslationTask, sampleLines, summaryTable } = await import('../core/eval/index.js')
+    const t = await openTranslator(flags.model, { from: task.translation?.sourceLang, to: task.translation?.targetLang, device, threads: flags.threads, adapter: flags.adapter, decode: beamSettings(flags) })
+    try {
+      let bar: Progress | undefined
+      const result = await runTranslationTask(t, task, {
+        limit: flags.limit, batchSize: flags['batch-size'],
+        onProgress: (done, total) => { bar ??= createProgress(`eval ${task.name}`, total, flags.progress); bar.update(done) },
+      })
+      bar?.finish()
+      const results = buildResults(result, {
+        model: t.dir, model_file: t.modelFile, batch_size: flags['batch-size'], num_fewshot: 0, limit: flags.limit ?? null, seed: flags.seed, max_length: t.maxSourceTokens, device: t.device,
+      }, start, new Date(), this.config.version)
+      if (flags.output) writeFileAtomic(flags.output, JSON.stringify(results, null, 2) + '\n')
+      if (flags['log-samples']) writeFileAtomic(flags['log-samples'], sampleLines(result))
+      if (flags.json) this.outJson(results)
+      else this.out(summaryTable(result))
+      const failed = checkGates(result, gates)
+      for (const line of failed) this.note(`llm eval: gate failed: ${line}`)
+      if (failed.length > 0) this.exit(EXIT.gate)
+    } finally {
+      await t.close()
     }
   }
 

@@ -2,6 +2,7 @@ import { Args, Flags } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
 import { intFlag, runtimeFlags, samplingFlag } from '../cli/flags.js'
+import { beamFlags, beamSettings } from '../cli/beam-flags.js'
 import { DEFAULT_MAX_TOKENS, openGenerator, type ChatMessage, type Prompt, type SamplingParams } from '../core/generate/index.js'
 import { pairParams, parseParams } from '../core/prompts/params.js'
 import { buildPrompt, generationDefaults, resolveTemplate, withDefaults } from '../core/prompts/index.js'
@@ -13,7 +14,8 @@ export default class Generate extends BaseCommand {
   static override description =
     'The prompt is piped stdin followed by PROMPT (either may be absent). Raw prompts get the tokenizer\'s own special tokens (BOS); --chat or --system wraps the prompt as a user message in the model\'s chat template. ' +
     'Sampling flags left unset come from the model\'s generation_config.json, else llama.cpp\'s defaults (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05); the chain runs penalties → top-k → top-p → min-p → temperature → draw. ' +
-    'Generation ends at EOS (generation_config.json), a --stop string (not printed), --max-tokens, or the context length.'
+    'Generation ends at EOS (generation_config.json), a --stop string (not printed), --max-tokens, or the context length. ' +
+    '--num-beams N > 1 runs Hugging Face\'s beam search instead of sampling (the best hypothesis is printed at the end; --json lists --num-return-sequences of them with their scores).'
 
   static override examples = [
     '<%= config.bin %> generate -m ./my-model "Once upon a time"',
@@ -46,6 +48,8 @@ export default class Generate extends BaseCommand {
     ...runtimeFlags(),
     log: Flags.boolean({ description: 'log the request to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     'on-overflow': Flags.option({ options: ['error', 'truncate'] as const, description: 'a prompt longer than the context: fail, or drop its start', default: 'error' })(),
+    ...beamFlags(),
+    'num-return-sequences': intFlag({ description: 'beam search: hypotheses to return, best first (--json lists them all)', min: 1, helpGroup: 'BEAM SEARCH' }),
   }
 
   async run(): Promise<void> {
@@ -67,6 +71,11 @@ export default class Generate extends BaseCommand {
       temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'],
       presencePenalty: flags['presence-penalty'], frequencyPenalty: flags['frequency-penalty'], seed: flags.seed,
     }
+    const beam = beamSettings(flags)
+    if ((beam.numBeams ?? 1) > 1) {
+      const sampled = (['temperature', 'top-k', 'top-p', 'min-p', 'seed'] as const).find((f) => flags[f] !== undefined)
+      if (sampled) throw usageError(`--${sampled} does not apply to beam search`, { where: `--${sampled}`, hint: 'beam search here is deterministic; drop --num-beams to sample' })
+    }
     const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, onInfo: (l) => this.note(l) })
     const { RequestLog, generationRecord } = await import('../core/db/logs.js')
     const log = new RequestLog({ enabled: flags.log, onError: (e) => this.note(`llm generate: warning: request not logged: ${e.message}`) })
@@ -81,6 +90,7 @@ export default class Generate extends BaseCommand {
         sampling: withDefaults(defaults.sampling, sampling),
         stop: flags.stop ? flags.stop.map(unescape) : defaults.stop ?? [],
         onOverflow: flags['on-overflow'],
+        beam,
         onText: flags.json ? undefined : (t) => this.out(t),
       })
       log.record(generationRecord({
@@ -88,7 +98,7 @@ export default class Generate extends BaseCommand {
         options: { ...sampling, max_tokens: flags['max-tokens'], stop: flags.stop?.map(unescape) },
       }))
       if (flags.json) {
-        this.outJson({ text: r.text, prompt_ids: r.prompt_ids, ids: r.ids, finish_reason: r.finish_reason, timings: r.timings })
+        this.outJson({ text: r.text, prompt_ids: r.prompt_ids, ids: r.ids, finish_reason: r.finish_reason, timings: r.timings, ...(r.sequences ? { sequences: r.sequences } : {}) })
       } else if (process.stdout.isTTY && !r.text.endsWith('\n')) {
         this.out('\n')
       }

@@ -47,6 +47,7 @@ export function sampleFewshot(n: number, k: number, exclude: number, seed: numbe
 }
 
 export function buildInstances(task: TaskSpec, opts: InstanceOptions = {}): Instances {
+  if (task.type === 'translation') throw new LlmError('translation tasks run with a translator (eval/translation.ts runTranslationTask)', { where: task.source })
   const k = opts.numFewshot ?? task.numFewshot
   const seed = opts.seed ?? 1234
   if (task.type === 'perplexity') {

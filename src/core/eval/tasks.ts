@@ -28,8 +28,9 @@ import { LlmError, fileError, usageError } from '../errors.js'
 import { readJson } from '../json.js'
 import { readDocs } from './data.js'
 import { SUMMARIZATION_BUILTINS, SUMMARIZATION_FIELDS, SUMMARIZATION_METRICS, parseSummarizeSettings, type SummarizeTaskSettings } from './tasks/summarization.js'
+import { resolveTranslationTask, type TranslationResolveOptions } from './tasks/translation.js'
 
-export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate' | 'classification' | 'summarization'
+export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate' | 'classification' | 'summarization' | 'translation'
 
 export interface TaskSpec {
   name: string
@@ -56,6 +57,8 @@ export interface TaskSpec {
   summarize?: SummarizeTaskSettings
   /** where the task came from (built-in name or file) */
   source: string
+  /** translation tasks (translation.ts): the line-aligned reference file (else `data` is JSONL pairs) and the languages */
+  translation?: { references?: string; sourceLang?: string; targetLang?: string }
 }
 
 /** Every metric each task type can report. */
@@ -66,6 +69,7 @@ export const TASK_METRICS: Record<TaskType, string[]> = {
   generate: ['exact_match', 'bleu', 'chrf', 'rouge1', 'rouge2', 'rougeL'],
   classification: ['acc', 'macro_f1'],
   summarization: SUMMARIZATION_METRICS,
+  translation: ['bleu', 'chrf'],
 }
 
 const DEFAULTS = { targetDelimiter: ' ', fewshotDelimiter: '\n\n', numFewshot: 0, generation: { maxTokens: 64, until: ['\n'] } }
@@ -111,7 +115,7 @@ export interface FormatOverrides {
   textField?: string
 }
 
-export interface ResolveOptions extends FormatOverrides {
+export interface ResolveOptions extends FormatOverrides, Omit<TranslationResolveOptions, 'data' | 'env'> {
   /** a data file replacing a built-in's (or a task file's) */
   data?: string
   env?: NodeJS.ProcessEnv
@@ -119,6 +123,8 @@ export interface ResolveOptions extends FormatOverrides {
 
 /** TASK (built-in name), a task file (.yaml/.yml/.json with a `type`), or a data file. */
 export function resolveTask(nameOrFile: string, opts: ResolveOptions = {}): TaskSpec {
+  const translation = resolveTranslationTask(nameOrFile, opts)
+  if (translation) return translation
   const builtin = BUILTIN_TASKS[nameOrFile]
   if (builtin) {
     const { path, ...rest } = builtin

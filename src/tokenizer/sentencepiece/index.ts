@@ -130,9 +130,24 @@ export class SentencePieceTokenizer implements Tokenizer {
     return ids
   }
 
-  /** pieces of `text` as SentencePiece's `encode(text, out_type=str)` would give them */
+  /**
+   * pieces of `text` as SentencePiece's `encode(text, out_type=str)` gives them: an unknown piece
+   * is its own (normalized) text, a run of unknown pieces one piece, not '<unk>' (byte fallback
+   * spells it as <0xNN> pieces instead)
+   */
   encodeAsPieces(text: string): string[] {
-    return this.encode(text).map((id) => this.proto.pieces[id]!.piece)
+    const out: string[] = []
+    if (text.length === 0) return out
+    let prevUnk = false
+    for (const [piece, id0] of this.segment(this.normalizer.normalize(text))) {
+      const id = id0 >= 0 ? id0 : (this.reserved.get(piece) ?? this.unkTokenId!)
+      const isUnk = id === this.unkTokenId
+      if (isUnk && this.byteFallback) for (const b of Buffer.from(piece, 'utf8')) out.push(this.proto.pieces[this.byteIds[b]!]!.piece)
+      else if (isUnk && prevUnk) out[out.length - 1] += piece
+      else out.push(isUnk ? piece : this.proto.pieces[id]!.piece)
+      prevUnk = isUnk
+    }
+    return out
   }
 
   /** the normalized text SentencePiece segments (▁ for spaces, dummy prefix added) */
