@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http'
 import { badRequest, sendJson } from './errors.js'
 import type { EmbeddingsRequest } from './requests.js'
-import { openEmbedder, type Embedder } from '../embed/index.js'
+import type { Embedder } from '../embed/index.js'
 
 export interface EmbeddingsBackend {
   /** the id clients name in `model` */
@@ -24,7 +24,8 @@ export function lazyEmbedder(id: string, dir: string, opts: { device?: string; t
   return {
     id,
     async embed(texts) {
-      opening ??= openEmbedder(dir, opts)
+      // the embedding code (and onnxruntime) loads on the first request, not at start-up
+      opening ??= import('../embed/index.js').then((m) => m.openEmbedder(dir, opts))
       const e = await opening
       const tokens = texts.reduce((n, t) => n + e.encode(t).length, 0)
       return { vectors: await e.embed(texts), tokens }

@@ -6,8 +6,9 @@
  * (The training engine's op families in src/kernels/ops are static-shape and carry backward rules.)
  */
 import { float, type Graph } from '../onnx/graph.js'
+import type { LayerActivation } from './config.js'
 
-export type LayerActivation = 'silu' | 'gelu_tanh' | 'gelu' | 'relu'
+export { hfActivation, type LayerActivation } from './config.js'
 
 /** y[N, out] = x[N, in] @ w[out, in]ᵀ (+ b[out]): nn.Linear */
 export function linear(g: Graph, x: string, w: string, b?: string): string {

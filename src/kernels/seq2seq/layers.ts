@@ -2,70 +2,31 @@
  * Layer pieces of an encoder-decoder transformer as standard-op inference graphs: linear (with
  * and without bias), LayerNorm, RMSNorm (T5LayerNorm), the activations Hugging Face configs name,
  * multi-head attention with an additive bias and a visibility mask, head split/merge, sinusoidal
- * (Marian) position tables and T5's bucketed relative position bias. Kept in one file so they can
- * join the shared inference ops (src/kernels/model/infer.ts keeps its Gemm linear and RMSNorm
- * pattern as private methods of InferOps; `linear` and `rmsNorm` here spell the same graphs).
+ * (Marian) position tables and T5's bucketed relative position bias. The projections, norms and
+ * activations are the shared inference layers (src/kernels/model/layers.ts).
  *
  * Shapes: B batch, S new (query) positions, T key positions, H heads, D head size, C model width,
  * N = B·S rows of a 2-D activation [N, C] (every Gemm works on 2-D rows, as in ../llama).
  */
 import { LlmError } from '../../core/errors.js'
-import { float, type Graph } from '../onnx/graph.js'
+import type { Graph } from '../onnx/graph.js'
+import { activate, hfActivation, linear } from '../model/layers.js'
 
 /** the most negative float32: masked scores, as transformers' torch.finfo(float32).min */
 export const MASK_FILL = -3.4028234663852886e38
 
-/** y[N, out] = x[N, in] @ w[out, in]ᵀ (nn.Linear without bias): one Gemm reading the HF weight with transB. */
-export function linear(g: Graph, x: string, w: string): string {
-  return g.op('Gemm', [x, w], { transB: 1 })
-}
-
-/**
- * RMSNorm / T5LayerNorm: x / sqrt(mean(x²) + eps) · w over the last axis, spelled Pow →
- * ReduceMean → Add → Sqrt → Div → Mul, the pattern onnxruntime fuses into SimplifiedLayerNormalization.
- */
-export function rmsNorm(g: Graph, x: string, w: string, eps: number): string {
-  const sq = g.op('Pow', [x, g.const('float32', [], [2])])
-  const meanSq = g.opset >= 18
-    ? g.op('ReduceMean', [sq, g.const('int64', [1], [-1])], { keepdims: 1 })
-    : g.op('ReduceMean', [sq], { axes: [-1], keepdims: 1 })
-  const rms = g.op('Sqrt', [g.op('Add', [meanSq, g.const('float32', [], [eps])])])
-  return g.op('Mul', [g.op('Div', [x, rms]), w])
-}
+export { layerNorm, linear, rmsNorm } from '../model/layers.js'
 
 /** y[N, out] = x[N, in] @ w[out, in]ᵀ + b (nn.Linear with bias): one Gemm. */
 export function linearBias(g: Graph, x: string, w: string, b: string): string {
-  return g.op('Gemm', [x, w, b], { transB: 1 })
+  return linear(g, x, w, b)
 }
 
-/** nn.LayerNorm over the last axis (ONNX LayerNormalization, opset ≥ 17). */
-export function layerNorm(g: Graph, x: string, w: string, b: string, eps: number): string {
-  if (g.opset < 17) throw new LlmError(`LayerNormalization needs opset 17, the graph has ${g.opset}`, { where: `graph ${g.name}` })
-  return g.op('LayerNormalization', [x, w, b], { axis: -1, epsilon: float(eps) })
-}
-
-/**
- * transformers' ACT2FN by name: relu, gelu (erf), gelu_new / gelu_pytorch_tanh (tanh
- * approximation, T5 v1.1's "gated-gelu"), silu / swish (Marian's default).
- */
+/** transformers' ACT2FN by name (the names a seq2seq config carries). */
 export function activation(g: Graph, x: string, name: string): string {
-  switch (name) {
-    case 'relu': return g.op('Relu', [x])
-    case 'silu': case 'swish': return g.op('Mul', [x, g.op('Sigmoid', [x])])
-    case 'gelu': {
-      // 0.5·x·(1 + erf(x/√2)), the pattern onnxruntime fuses into one Gelu kernel
-      const erf = g.op('Erf', [g.op('Mul', [x, g.const('float32', [], [Math.SQRT1_2])])])
-      return g.op('Mul', [g.op('Mul', [x, g.const('float32', [], [0.5])]), g.op('Add', [erf, g.const('float32', [], [1])])])
-    }
-    case 'gelu_new': case 'gelu_pytorch_tanh': case 'gelu_fast': {
-      // NewGELUActivation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-      const cube = g.op('Mul', [g.op('Mul', [x, x]), x])
-      const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, g.const('float32', [], [0.044715])])]), g.const('float32', [], [Math.sqrt(2 / Math.PI)])])
-      return g.op('Mul', [g.op('Mul', [x, g.const('float32', [], [0.5])]), g.op('Add', [g.op('Tanh', [inner]), g.const('float32', [], [1])])])
-    }
-    default:
-      throw new LlmError(`activation '${name}' is not supported`, { hint: 'supported: relu, gelu, gelu_new, gelu_pytorch_tanh, silu, swish' })
-  }
+  const act = hfActivation(name)
+  if (!act) throw new LlmError(`activation '${name}' is not supported`, { hint: 'supported: relu, gelu, gelu_new, gelu_pytorch_tanh, silu, swish' })
+  return activate(g, x, act)
 }
 
 /** int64 [4] = [B, S, H, D] from bs = Shape(ids) = [B, S]. */

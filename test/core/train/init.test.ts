@@ -36,4 +36,16 @@ needs(TORCH, SHARED).describe('pretrain --init keeps the family and every config
     const g = runCli(['generate', '-m', out, '--temperature', '0', '-n', '5', 'The little'])
     expect(g.stderr + `exit ${g.code}`).toMatch(/exit 0$/)
   })
+
+  it.each(['llama', 'qwen2', 'mistral', 'phi3', 'gemma'])('finetune --method lora on %s: PEFT\'s default targets, an adapter that runs unmerged', (name) => {
+    writeFileSync(join(root, 'text.jsonl'), Array.from({ length: 12 }, (_, i) => JSON.stringify({ text: `The little robot said: hello number ${i}.` })).join('\n') + '\n')
+    const out = join(root, `${name}-lora`)
+    const r = runCli(['finetune', '--model', join(root, name), '--data', join(root, 'text.jsonl'), '--steps', '2', '--seq-len', '64', '--batch-size', '2',
+      '--val-fraction', '0', '--threads', '1', '--out', out, '--json'])
+    expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/)
+    const cfg = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'))
+    expect(cfg.target_modules).toEqual(name === 'phi3' ? ['qkv_proj'] : ['q_proj', 'v_proj'])
+    const g = runCli(['generate', '-m', join(root, name), '--adapter', out, '--temperature', '0', '-n', '5', 'The little'])
+    expect(g.stderr + `exit ${g.code}`).toMatch(/exit 0$/)
+  })
 })
