@@ -21,7 +21,8 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { writeSafetensors, type SafeTensor } from '../src/core/safetensors.js'
-import { exportSeq2SeqOnnx, marianConfigFromHf, marianWeightShapes } from '../src/kernels/seq2seq/index.js'
+import { marianConfigFromHf, marianWeightShapes } from '../src/kernels/seq2seq/index.js'
+import { exportSeq2SeqOnnx } from '../src/core/convert/seq2seq.js'
 import { DecoderTranslator, openTranslator, Seq2SeqTranslator, type Translator } from '../src/core/translate/index.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..') // dist/bench → repo

@@ -15,13 +15,14 @@
  *           false) applies transformers' clean_up_tokenization.
  * separate_vocabs models (target_vocab.json) decode through the target vocabulary.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileError, LlmError } from '../core/errors.js'
+import { LlmError } from '../core/errors.js'
 import { loadSentencePieceModel, PieceType, type SentencePieceTokenizer } from './sentencepiece/index.js'
 import { SPACE_SYMBOL } from './sentencepiece/normalizer.js'
 import { allowedSpecialNames, encodeWithSpecials } from './special.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './types.js'
+import { readJsonObject } from '../core/json.js'
 
 const LANGUAGE_CODE = />>.+?<</
 
@@ -154,12 +155,7 @@ export function cleanUpTokenization(s: string): string {
 }
 
 function readJsonMap(file: string): Map<string, number> {
-  let v: unknown
-  try { v = JSON.parse(readFileSync(file, 'utf8')) } catch (err) {
-    if ((err as NodeJS.ErrnoException).code) throw fileError(file, err)
-    throw new LlmError(`not valid JSON: ${(err as Error).message}`, { where: file })
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LlmError('expected a JSON object of piece → id', { where: file })
+  const v = readJsonObject(file, { hint: 'vocab.json maps each piece to its id' })
   const out = new Map<string, number>()
   for (const [k, id] of Object.entries(v)) {
     if (!Number.isInteger(id) || (id as number) < 0) throw new LlmError(`'${k}' has id ${JSON.stringify(id)}, not a non-negative integer`, { where: file })
@@ -178,7 +174,7 @@ export function loadMarianTokenizer(dir: string): MarianTokenizer {
   const cfgFile = join(dir, 'tokenizer_config.json')
   let cfg: Record<string, unknown> = {}
   if (existsSync(cfgFile)) {
-    try { cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown> } catch (err) { throw new LlmError(`not valid JSON: ${(err as Error).message}`, { where: cfgFile }) }
+    cfg = readJsonObject(cfgFile)
   }
   const text = (k: string): string | undefined => {
     const v = cfg[k]

@@ -16,8 +16,6 @@ import { join } from 'node:path'
 import { LlmError } from '../errors.js'
 import { readJsonObject, type JsonObject } from '../json.js'
 
-/** @deprecated read through core/json.ts readJsonObject; kept for src/kernels/encoder/export.ts until it switches */
-export { readJsonObject as readJson } from '../json.js'
 import type { DecoderNameHints } from '../runtime/decoder.js'
 
 const WEIGHTS_FILE = 'model.safetensors'

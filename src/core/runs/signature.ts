@@ -3,11 +3,12 @@
  * apart (or shown equal) without comparing folders: the model's weights, its tokenizer and chat
  * template, the data files, the seed, the device and the software versions.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { sha256File } from '../eval/results.js'
+import { readJsonObject } from '../json.js'
 
 export interface DataHash { path: string; bytes: number; sha256: string }
 
@@ -42,7 +43,7 @@ export function hashModelFolder(dir: string, weightsFile?: string): Pick<RunSign
   const cfg = join(dir, 'tokenizer_config.json')
   if (existsSync(cfg)) {
     try {
-      const template = (JSON.parse(readFileSync(cfg, 'utf8')) as { chat_template?: unknown }).chat_template
+      const template = readJsonObject(cfg).chat_template
       if (template !== undefined) out.chat_template_sha256 = sha256Text(typeof template === 'string' ? template : JSON.stringify(template))
     } catch {
       // an unreadable tokenizer_config.json is the model loader's error to report, not the tracker's

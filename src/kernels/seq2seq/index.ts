@@ -1,5 +1,5 @@
-export { exportSeq2SeqOnnx, seq2seqEmitters, SEQ2SEQ_FAMILIES } from './export.js'
-export type { Seq2SeqFamily, Seq2SeqGraphs, Seq2SeqExportOptions, Seq2SeqExportResult } from './export.js'
+export { seq2seqEmitters, SEQ2SEQ_FAMILIES } from './emitters.js'
+export type { Seq2SeqFamily, Seq2SeqGraphs } from './emitters.js'
 export { SEQ2SEQ_FILES, selfPast, crossPast, selfPresent, crossPresent } from './io.js'
 export type { DecoderMode } from './io.js'
 export { emitMarianEncoder, emitMarianDecoder, marianConfigFromHf, marianWeightShapes } from './marian.js'

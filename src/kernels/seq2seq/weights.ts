@@ -3,43 +3,12 @@
  * A weight may go by several names (tied embeddings are saved once, under whichever name the
  * checkpoint chose): `add` takes the first one present. Each graph gets a weight once.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { LlmError } from '../../core/errors.js'
-import { SafetensorsReader, tensorToFloat32 } from '../../core/safetensors.js'
+import { tensorToFloat32 } from '../../core/safetensors.js'
 import type { WeightSource } from '../model/infer.js'
 import type { Graph } from '../onnx/graph.js'
 
 export type { WeightSource }
-
-/**
- * The tensors of a folder's model.safetensors, or of the shards its model.safetensors.index.json
- * lists, read lazily by name. (kernels/model's Checkpoint does this for decoder families and
- * checks their shapes; encoder-decoder configs are checked by the emitters instead.)
- */
-export function folderWeights(dir: string): WeightSource {
-  const single = join(dir, 'model.safetensors')
-  if (existsSync(single)) {
-    const r = SafetensorsReader.open(single)
-    return { get: (name) => (r.entries.has(name) ? r.read(name) : undefined) }
-  }
-  const indexFile = join(dir, 'model.safetensors.index.json')
-  if (!existsSync(indexFile)) throw new LlmError('no model.safetensors or model.safetensors.index.json', { where: dir })
-  let map: Record<string, string>
-  try { map = (JSON.parse(readFileSync(indexFile, 'utf8')) as { weight_map: Record<string, string> }).weight_map } catch (err) {
-    throw new LlmError(`cannot read the index: ${(err as Error).message}`, { where: indexFile })
-  }
-  const shards = new Map<string, SafetensorsReader>()
-  return {
-    get(name) {
-      const shard = map?.[name]
-      if (typeof shard !== 'string') return undefined
-      let r = shards.get(shard)
-      if (!r) { r = SafetensorsReader.open(join(dir, shard)); shards.set(shard, r) }
-      return r.entries.has(name) ? r.read(name) : undefined
-    },
-  }
-}
 
 export class WeightTable {
   private readonly added = new WeakMap<Graph, Map<string, string>>()

@@ -1,5 +1,5 @@
 import { readTokenizerText } from '../read.js'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
@@ -11,6 +11,7 @@ import { type Model, buildModel } from './models.js'
 import { type Normalizer, buildNormalizer } from './normalizers.js'
 import { type PostProcessor, buildPostProcessor } from './post-processors.js'
 import { type PreTokenizer, buildPreTokenizer, endsInByteLevel } from './pre-tokenizers.js'
+import { readJsonObject } from '../../core/json.js'
 
 export interface HfTokenizerOptions {
   /** BOS / EOS token texts (tokenizer_config.json's bos_token / eos_token) */
@@ -282,7 +283,7 @@ export function loadHfTokenizer(path: string): HfTokenizer {
   const cfgPath = join(dirname(path), 'tokenizer_config.json')
   if (existsSync(cfgPath)) {
     try {
-      const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>
+      const cfg = readJsonObject(cfgPath)
       opts.bosToken = tokenText(cfg.bos_token)
       opts.eosToken = tokenText(cfg.eos_token)
     } catch {

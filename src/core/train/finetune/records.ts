@@ -11,8 +11,8 @@
  *                                                                      aligned with input_ids)
  * `auto` detects the format from the first record of each file (and says what it found).
  */
-import { readFileSync } from 'node:fs'
-import { LlmError, fileError, usageError } from '../../errors.js'
+import { LlmError, usageError } from '../../errors.js'
+import { parseJson, parseJsonl, readTextFile } from '../../json.js'
 import type { ChatMessage } from '../../model/chat-template.js'
 import type { DataFormat } from '../options.js'
 
@@ -31,33 +31,12 @@ type Json = Record<string, unknown>
 
 /** the JSON values of a file: the elements of a top-level array, or one value per JSONL line */
 function readRecords(file: string): { value: unknown; where: string }[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw fileError(file, e, 'cannot read data file')
+  const text = readTextFile(file)
+  if (text.trimStart().startsWith('[')) {
+    const arr = parseJson(text, file, { hint: 'a .json data file holds one array of records; use JSONL for one record per line' }) as unknown[]
+    return arr.map((value, i) => ({ value, where: `${file}: record ${i + 1}` }))
   }
-  const trimmed = text.trimStart()
-  if (trimmed.startsWith('[')) {
-    let arr: unknown
-    try {
-      arr = JSON.parse(text)
-    } catch (e) {
-      throw new LlmError(`not valid JSON: ${(e as Error).message}`, { where: file, hint: 'a .json data file holds one array of records; use JSONL for one record per line' })
-    }
-    return (arr as unknown[]).map((value, i) => ({ value, where: `${file}: record ${i + 1}` }))
-  }
-  const out: { value: unknown; where: string }[] = []
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue
-    try {
-      out.push({ value: JSON.parse(lines[i]), where: `${file}:${i + 1}` })
-    } catch (e) {
-      throw new LlmError(`line ${i + 1} is not JSON: ${(e as Error).message}`, { where: file, hint: 'JSONL data needs one JSON object per line' })
-    }
-  }
-  return out
+  return [...parseJsonl(text, file, { hint: 'JSONL data needs one JSON object per line' })].map(({ value, line }) => ({ value, where: `${file}:${line}` }))
 }
 
 /** which format a record is in, from its keys (undefined: none) */
