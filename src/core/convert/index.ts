@@ -29,6 +29,8 @@ export interface ConvertOptions {
   tokenizer?: string
   out: string
   force?: boolean
+  /** --from hf: store the graph's weights in float16 (half the file; computed in float32) */
+  storage?: 'float32' | 'float16'
 }
 
 export interface ConvertResult extends WrittenFolder {
@@ -103,7 +105,7 @@ function convertHf(opts: ConvertOptions): ConvertResult {
   const base = { from: 'hf' as const, format: `Hugging Face ${c.family} (${ck.dtype})`, family: c.family, vocabSize: c.vocabSize, layers: c.numLayers, hiddenSize: c.hiddenSize }
   const parameters = [...ck.shapes.values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0)
   if (src === out) {
-    const r = exportOnnx(src)
+    const r = exportOnnx(src, { storage: opts.storage })
     return { ...base, dir: out, parameters, files: [{ path: 'onnx/model.onnx', bytes: r.bytes }] }
   }
   checkOutputDir(out, opts.force ?? false)
@@ -116,7 +118,7 @@ function convertHf(opts: ConvertOptions): ConvertResult {
       try { linkSync(join(src, name), join(tmp, name)) } catch { copyFileSync(join(src, name), join(tmp, name)) }
       files.push({ path: name, bytes: statSync(join(tmp, name)).size })
     }
-    const r = exportOnnx(tmp)
+    const r = exportOnnx(tmp, { storage: opts.storage })
     files.push({ path: 'onnx/model.onnx', bytes: r.bytes })
     replaceDir(tmp, out)
   } catch (err) {

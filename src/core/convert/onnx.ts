@@ -20,6 +20,8 @@ export interface ExportOptions {
   /** store weights as external data (`<file>_data`) when they total more bytes than this */
   externalDataAbove?: number
   opset?: number
+  /** 'float16': weights stored in half precision, computed in float32 (see kernels/model/infer.ts) */
+  storage?: 'float32' | 'float16'
 }
 
 export interface ExportResult { file: string; bytes: number; externalData?: string; config: ModelConfig; nodes: number }
@@ -41,9 +43,9 @@ export function writeGraph(graph: Graph, file: string, weightBytes: number, exte
 /** Emit the decoder of the checkpoint folder `dir` and write it (default `dir/onnx/model.onnx`). */
 export function exportOnnx(dir: string, opts: ExportOptions = {}): ExportResult {
   const ck = Checkpoint.open(dir)
-  const graph = emitDecoder(ck.config, ck, { where: dir, opset: opts.opset })
+  const graph = emitDecoder(ck.config, ck, { where: dir, opset: opts.opset, storage: opts.storage })
   const file = opts.out ?? join(dir, 'onnx', 'model.onnx')
-  const w = writeGraph(graph, file, graphWeightBytes(ck.config), opts.externalDataAbove)
+  const w = writeGraph(graph, file, graphWeightBytes(ck.config) / (opts.storage === 'float16' ? 2 : 1), opts.externalDataAbove)
   return { file, ...w, config: ck.config, nodes: graph.nodeCount }
 }
 

@@ -18,6 +18,7 @@
  */
 import { LlmError } from '../../core/errors.js'
 import { tensorToFloat32, type SafeTensor } from '../../core/safetensors.js'
+import { float32ToHalfArray } from '../../core/runtime/fp16.js'
 import { Graph } from '../onnx/graph.js'
 import type { Activation, ModelConfig } from './config.js'
 import { decoderForward, type Ops } from './forward.js'
@@ -34,6 +35,11 @@ export interface InferOptions {
   opset?: number
   /** where the weights came from, for error messages */
   where?: string
+  /**
+   * 'float16': weights stored as float16 initializers, each Cast to float32 (which onnxruntime
+   * folds at load: the file is half the size, the computation float32, on fp16-rounded weights)
+   */
+  storage?: 'float32' | 'float16'
 }
 
 export { pastName, presentName, HIDDEN_OUTPUT }
@@ -172,15 +178,19 @@ class InferOps implements Ops<string> {
   }
 }
 
-/** Check every weight's presence and shape against the config and add it as a float32 initializer. */
-function addWeights(g: Graph, c: ModelConfig, weights: WeightSource, where: string): void {
+/** Check every weight's presence and shape against the config and add it under its HF name (float32). */
+function addWeights(g: Graph, c: ModelConfig, weights: WeightSource, where: string, storage: InferOptions['storage']): void {
   for (const { name, shape } of paramSpecs(c)) {
     const t = weights.get(name)
     if (!t) throw new LlmError(`weight '${name}' is missing`, { where, hint: `expected Hugging Face ${c.family} parameter names` })
     if (t.shape.join(',') !== shape.join(',')) {
       throw new LlmError(`weight '${name}' has shape [${t.shape.join(',')}], config.json implies [${shape.join(',')}]`, { where })
     }
-    g.initializer(name, 'float32', shape, tensorToFloat32(t, name))
+    if (storage !== 'float16') g.initializer(name, 'float32', shape, tensorToFloat32(t, name))
+    else {
+      const half = t.dtype === 'F16' ? (t.data as Uint16Array) : float32ToHalfArray(tensorToFloat32(t, name))
+      g.op('Cast', [g.initializer(`${name}.f16`, 'float16', shape, half)], { to: 1 }, { name })
+    }
   }
 }
 
@@ -193,7 +203,7 @@ export function emitDecoder(c: ModelConfig, weights: WeightSource, opts: InferOp
   for (let i = 0; i < c.numLayers; i++) {
     for (const kind of ['key', 'value'] as const) g.input(pastName(i, kind), 'float32', ['batch_size', KV, 'past_sequence_length', D])
   }
-  addWeights(g, c, weights, opts.where ?? 'weights')
+  addWeights(g, c, weights, opts.where ?? 'weights', opts.storage)
 
   const ops = new InferOps(g, c, ids, mask, positions)
   const { hidden, logits } = decoderForward(c, ops)

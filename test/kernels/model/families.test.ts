@@ -105,4 +105,19 @@ needs(TORCH, SHARED).describe('model families vs PyTorch (transformers modeling 
       await s.release()
     }
   })
+
+  it.each(['llama', 'phi3'])('%s: weights stored as float16 (computed in float32): half the file, the same greedy ids', async (name) => {
+    const e = expected(name)
+    const dir = join(root, name)
+    const full = exportOnnx(dir, { out: join(dir, 'onnx', 'f32.onnx') })
+    const half = exportOnnx(dir, { out: join(dir, 'onnx', 'f16.onnx'), storage: 'float16' })
+    expect(half.bytes / full.bytes).toBeLessThan(0.55)
+    const decoder = await Decoder.open(half.file, { threads: 1 })
+    try {
+      const [row] = await greedyBatch(decoder, [e.prompt_ids], { maxLength: e.prompt_ids.length + e.greedy_ids.length, padId: 0 })
+      expect(row.slice(e.prompt_ids.length)).toEqual(e.greedy_ids)
+    } finally {
+      await decoder.release()
+    }
+  })
 })
