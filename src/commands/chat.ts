@@ -2,7 +2,7 @@ import { Flags } from '../cli/oclif.js'
 import { createInterface } from 'node:readline'
 import { basename } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { intFlag, runtimeFlags, samplingFlag } from '../cli/flags.js'
+import { intFlag, runtimeFlags, samplingFlags } from '../cli/flags.js'
 import { ChatSession, runPlainChat } from '../core/chat/index.js'
 import { openGenerator } from '../core/generate/index.js'
 import { pairParams, parseParams } from '../core/prompts/params.js'
@@ -35,12 +35,8 @@ export default class Chat extends BaseCommand {
   static override flags = {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
     system: Flags.string({ description: 'system prompt (change it in the chat with /system)' }),
+    ...samplingFlags(),
     'max-tokens': intFlag({ char: 'n', description: 'most new tokens per answer', default: 256, min: 1 }),
-    temperature: samplingFlag('temperature', 'sampling temperature; 0 = greedy'),
-    'top-k': intFlag({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
-    'top-p': samplingFlag('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
-    'min-p': samplingFlag('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
-    'repeat-penalty': samplingFlag('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
     seed: intFlag({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
     ...runtimeFlags(),
     template: Flags.string({ char: 't', description: 'prompt template NAME or FILE: its system message, few-shot turns, and each message as its {{input}}' }),

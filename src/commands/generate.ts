@@ -1,7 +1,7 @@
 import { Args, Flags } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
 import { readPipedStdin } from '../cli/stdin.js'
-import { intFlag, runtimeFlags, samplingFlag } from '../cli/flags.js'
+import { intFlag, samplingFlags, runtimeFlags, samplingFlag } from '../cli/flags.js'
 import { beamFlags, beamSettings } from '../cli/beam-flags.js'
 import { DEFAULT_MAX_TOKENS, openGenerator, type ChatMessage, type Prompt, type SamplingParams } from '../core/generate/index.js'
 import { pairParams, parseParams } from '../core/prompts/params.js'
@@ -31,15 +31,10 @@ export default class Generate extends BaseCommand {
 
   static override flags = {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
+    ...samplingFlags(),
     'max-tokens': intFlag({ char: 'n', description: `most new tokens (default: generation_config.json max_new_tokens, else ${DEFAULT_MAX_TOKENS})`, min: 0 }),
-    temperature: samplingFlag('temperature', 'sampling temperature; 0 = greedy'),
-    'top-k': intFlag({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
-    'top-p': samplingFlag('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
-    'min-p': samplingFlag('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
-    'repeat-penalty': samplingFlag('repeat-penalty', 'divide positive / multiply negative logits of the last 64 tokens (1 = off)'),
     'presence-penalty': samplingFlag('presence-penalty', 'subtract from logits of tokens seen in the last 64 (0 = off)'),
     'frequency-penalty': samplingFlag('frequency-penalty', 'subtract count x this from logits (0 = off)'),
-    seed: intFlag({ description: 'sampling seed: the same seed gives the same text (default: random)', min: 0 }),
     stop: Flags.string({ description: 'stop when this text appears (not printed); repeat the flag for several; \\n and \\t are understood', multiple: true, multipleNonGreedy: true }),
     system: Flags.string({ description: 'system message (implies --chat)' }),
     chat: Flags.boolean({ description: "wrap the prompt in the model's chat template as a user message", default: false }),
