@@ -29,4 +29,5 @@ export const progressFlag = () =>
 export const runtimeFlags = () => ({
   device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
   threads: Flags.integer({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+  dtype: Flags.option({ options: ['fp32', 'fp16', 'int8', 'q4'] as const, description: 'which ONNX file of the folder to run: onnx/model.onnx, model_fp16, model_int8 or model_q4 (as transformers.js names them; default: the first one present, fp32 first)' })(),
 })

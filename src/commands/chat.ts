@@ -53,7 +53,7 @@ export default class Chat extends BaseCommand {
     const device = parseDevice(flags.device)
     if (interactive) this.note('loading model…')
     // The ink view needs a live event loop while tokens are computed: run the model in a worker there.
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, worker: interactive, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, dtype: flags.dtype, worker: interactive, onInfo: (l) => this.note(l) })
     try {
       const session = new ChatSession(gen, {
         system: flags.system,

@@ -67,7 +67,7 @@ export default class Eval extends BaseCommand {
     })
     const gates = (flags['fail-under'] ?? []).map((g) => parseGate(g, task.metrics))
     const start = new Date()
-    const model = await Model.load(flags.model, { device, threads: flags.threads })
+    const model = await Model.load(flags.model, { device, threads: flags.threads, dtype: flags.dtype })
     try {
       // the bar starts at the first report, when the number of requests is known
       let bar: Progress | undefined

@@ -69,7 +69,7 @@ export default class Generate extends BaseCommand {
       presencePenalty: numberFlag('presence-penalty', flags['presence-penalty']),
       frequencyPenalty: numberFlag('frequency-penalty', flags['frequency-penalty']), seed: flags.seed,
     }
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, dtype: flags.dtype, onInfo: (l) => this.note(l) })
     try {
       const r = await gen.generate(prompt, {
         maxTokens: flags['max-tokens'],

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { LlmError } from '../errors.js'
 import { LocalGenerator } from './local.js'
 import type { GenerateOptions } from './generator.js'
+import type { LoadModelOptions } from '../model/load.js'
 
 export interface SerializedError { message: string; where?: string; hint?: string; exitCode?: number; llm: boolean }
 
@@ -21,7 +22,7 @@ interface Request { id: number; op: 'encode' | 'applyChatTemplate' | 'decode' | 
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread')
 const port = parentPort
-const { spec, options } = workerData as { spec?: string; options: { device?: string; threads?: number } }
+const { spec, options } = workerData as { spec?: string; options: Pick<LoadModelOptions, 'device' | 'threads' | 'dtype'> }
 
 let generator: LocalGenerator | undefined
 try {

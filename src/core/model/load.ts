@@ -9,7 +9,7 @@ import { Decoder } from '../runtime/decoder.js'
 import type { SessionOptions } from '../runtime/ort.js'
 import { loadTokenizer } from '../../tokenizer/load.js'
 import type { Tokenizer } from '../../tokenizer/types.js'
-import { readModelFolder, type ModelFolder } from './folder.js'
+import { readModelFolder, type ModelDtype, type ModelFolder } from './folder.js'
 import { renderChatTemplate, type ChatMessage } from './chat-template.js'
 import { resolveModel } from './resolve.js'
 
@@ -19,6 +19,8 @@ export type Prompt = string | { messages: readonly ChatMessage[] } | { ids: read
 export interface LoadModelOptions {
   device?: SessionOptions['device']
   threads?: number
+  /** which ONNX file of the folder (transformers.js' dtype names); default: the first present */
+  dtype?: ModelDtype
   onInfo?: (line: string) => void
   env?: NodeJS.ProcessEnv
 }
@@ -39,7 +41,7 @@ export class Model {
   static async load(spec: string | undefined, opts: LoadModelOptions = {}): Promise<Model> {
     const t0 = performance.now()
     const { dir } = resolveModel(spec, opts.env)
-    const folder = readModelFolder(dir)
+    const folder = readModelFolder(dir, { dtype: opts.dtype })
     const tokenizer = loadTokenizer(folder.tokenizerPath)
     const decoder = await Decoder.open(folder.onnxFile, {
       device: opts.device, threads: opts.threads, onInfo: opts.onInfo,
