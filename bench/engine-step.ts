@@ -8,17 +8,15 @@
  *   npm run build && node dist/bench/engine-step.js [--preset shakespeare|12m] [--steps 20] [--threads N] [--many K]
  * --many K times TrainSession.stepMany (K steps per onnxruntime run) and reports per-step figures.
  */
-import { TrainSession, type LlamaConfig } from '../src/kernels/train/index.js'
+import { TrainSession } from '../src/kernels/train/index.js'
+import { newLlamaConfigJson, readModelConfig, type ModelConfig } from '../src/kernels/model/index.js'
 
-const PRESETS: Record<string, { config: LlamaConfig; batch: number; seq: number }> = {
-  shakespeare: {
-    config: { vocabSize: 65, hiddenSize: 128, intermediateSize: 512, numHiddenLayers: 4, numAttentionHeads: 4, numKeyValueHeads: 4, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: true, maxPositionEmbeddings: 64 },
-    batch: 12, seq: 64,
-  },
-  '12m': {
-    config: { vocabSize: 512, hiddenSize: 512, intermediateSize: 1376, numHiddenLayers: 4, numAttentionHeads: 8, numKeyValueHeads: 8, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: true, maxPositionEmbeddings: 128 },
-    batch: 8, seq: 128,
-  },
+const llama = (vocabSize: number, hiddenSize: number, intermediateSize: number, numLayers: number, numHeads: number, seq: number): ModelConfig =>
+  readModelConfig(newLlamaConfigJson({ vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads: numHeads, maxPositionEmbeddings: seq, tieWordEmbeddings: true }))
+
+const PRESETS: Record<string, { config: ModelConfig; batch: number; seq: number }> = {
+  shakespeare: { config: llama(65, 128, 512, 4, 4, 64), batch: 12, seq: 64 },
+  '12m': { config: llama(512, 512, 1376, 4, 8, 128), batch: 8, seq: 128 },
 }
 
 function repeat(x: Int32Array, k: number): Int32Array {
@@ -53,9 +51,9 @@ async function main(): Promise<void> {
     const t = performance.now()
     const c = process.cpuUsage()
     if (many > 1) {
-      const r = await s.stepMany(repeat(ids, many), repeat(targets, many), Array(many).fill(1e-3))
+      const r = await s.stepMany({ inputIds: repeat(ids, many), targets: repeat(targets, many) }, Array(many).fill(1e-3))
       loss = r[many - 1].loss
-    } else loss = (await s.step(ids, targets, 1e-3)).loss
+    } else loss = (await s.step({ inputIds: ids, targets }, 1e-3)).loss
     const d = process.cpuUsage(c)
     // first runs warm up allocators; figures are per step
     if (i >= 2) { times.push((performance.now() - t) / many); cpu.push((d.user + d.system) / 1000 / many) }

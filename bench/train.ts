@@ -22,8 +22,9 @@ import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { encodeTokenFile } from '../src/core/data/tokens-file.js'
 import { onnxEngine } from '../src/core/train/engine.js'
-import { runTraining } from '../src/core/train/loop.js'
+import { runJob } from '../src/core/train/loop.js'
 import { resolveOptions } from '../src/core/train/options.js'
+import { pretrainJob } from '../src/core/train/pretrain.js'
 
 interface Preset { vocab: number; dim: number; hidden: number; layers: number; heads: number; seq: number; batch: number; tie: boolean }
 const PRESETS: Record<string, Preset> = {
@@ -50,11 +51,9 @@ async function ours(p: Preset, steps: number, threads: number): Promise<{ ms: nu
       batchSize: p.batch, tie: p.tie, steps: steps + 2, valFraction: 0, checkpointEvery: 0, evalEvery: 0, threads, order: 'sequential',
     })
     const stepMs: number[] = []
-    const engine = onnxEngine()
-    const specs = engine.llamaParamSpecs({ vocabSize: p.vocab, hiddenSize: p.dim, intermediateSize: p.hidden, numHiddenLayers: p.layers,
-      numAttentionHeads: p.heads, numKeyValueHeads: p.heads, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: p.tie, maxPositionEmbeddings: p.seq })
-    const params = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0)
-    await runTraining({ options, given: {}, resume: false }, engine, {
+    const job = await pretrainJob(options, false, {})
+    const params = job.trainable.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0)
+    await runJob(job, onnxEngine(), {
       log: () => {},
       step: (m) => { if (m.step > 2) stepMs.push((p.batch * p.seq * 1000) / m.tokens_per_second) }, // first steps warm up
       shouldStop: () => false,

@@ -4,26 +4,28 @@ import { BaseCommand } from '../cli/base-command.js'
 import { CONVERT_SOURCES, CONVERT_TARGETS, GGUF_OUTTYPES, type ConvertSource } from '../core/convert/sources.js'
 
 export default class Convert extends BaseCommand {
-  static override summary = 'Import a foreign checkpoint into a Hugging Face Llama folder (safetensors, tokenizer.json, onnx/model.onnx).'
-  static override description =
-    'Reads a llama2.c checkpoint (legacy or version 1 float32 .bin) and its tokenizer, and writes OUT with config.json, generation_config.json, model.safetensors (Hugging Face names, q/k rows permuted to rotate-half RoPE), tokenizer.json, tokenizer_config.json and onnx/model.onnx for onnxruntime and transformers.js. The folder appears only when complete.'
+  static override summary = 'Bring a checkpoint into a Hugging Face model folder with onnx/model.onnx (for llm and transformers.js).'
+  static override description = `--from hf: a Hugging Face folder (config.json + model.safetensors or sharded model-0000N-of-0000M.safetensors; F32/F16/BF16) of a llama, mistral, qwen2, phi3 or gemma model → OUT with the same files (weights hard-linked where possible) plus onnx/model.onnx (weights as external data past 1.8 GB). OUT may be SRC: then only onnx/ is added.
+--from llama2c: a llama2.c checkpoint (legacy or version 1 float32 .bin) and its --tokenizer → a new Llama folder (Hugging Face names, q/k rows permuted to rotate-half RoPE).
+Every config field is checked first; a field that cannot be honoured is named. The folder appears only when complete.`
 
   static override examples = [
+    '<%= config.bin %> convert ./SmolLM2-135M --from hf --out ./SmolLM2-135M-onnx',
+    '<%= config.bin %> convert ./my-finetune --from hf --out ./my-finetune   # add onnx/ in place',
     '<%= config.bin %> convert stories260K.bin --from llama2c --tokenizer tok512.model --out ./stories260K-hf',
-    '<%= config.bin %> convert model.bin --from llama2c --tokenizer tokenizer.bin --out ./my-model --force --json',
-    '<%= config.bin %> convert ./my-model --to gguf --out my-model.q8_0.gguf --outtype q8_0',
+    '<%= config.bin %> convert ./my-model --to gguf --out my-model.q8_0.gguf --outtype q8_0   # for llama.cpp / ollama',
   ]
 
   static override args = {
-    src: Args.string({ description: 'checkpoint file (or, with --to gguf, a Hugging Face folder) to convert', required: true, ignoreStdin: true }),
+    src: Args.string({ description: 'checkpoint: a Hugging Face folder (--from hf) or a llama2.c .bin', required: true, ignoreStdin: true }),
   }
 
   static override flags = {
-    from: Flags.string({ description: 'source format (hf is implied by --to gguf)', options: [...CONVERT_SOURCES, 'hf'] }),
-    to: Flags.string({ description: 'target: hf (a Hugging Face folder with onnx/model.onnx) or gguf (one file for llama.cpp)', options: [...CONVERT_TARGETS], default: 'hf' }),
-    outtype: Flags.string({ description: 'GGUF weight type for 2-D tensors (--to gguf)', options: [...GGUF_OUTTYPES], default: 'f16' }),
-    tokenizer: Flags.string({ char: 't', description: 'the model\'s tokenizer: SentencePiece .model or llama2.c tokenizer .bin (--from llama2c)' }),
-    out: Flags.string({ char: 'o', description: 'output folder (must not exist or be empty, unless --force); with --to gguf, the .gguf file', required: true }),
+    from: Flags.string({ description: 'source format [default: hf for a folder, llama2c for a .bin file]', options: [...CONVERT_SOURCES] }),
+    to: Flags.string({ description: 'target: hf (a folder with onnx/model.onnx) or gguf (one file for llama.cpp, from a Hugging Face folder)', options: [...CONVERT_TARGETS], default: 'hf' }),
+    outtype: Flags.string({ description: '--to gguf: weight type of 2-D tensors', options: [...GGUF_OUTTYPES], default: 'f16' }),
+    tokenizer: Flags.string({ char: 't', description: '--from llama2c: the model\'s tokenizer, SentencePiece .model or llama2.c tokenizer .bin' }),
+    out: Flags.string({ char: 'o', description: 'output folder (must not exist or be empty, unless --force; --from hf: may be SRC); --to gguf: the .gguf file', required: true }),
     force: Flags.boolean({ description: 'replace OUT if it exists', default: false }),
   }
 
@@ -32,11 +34,10 @@ export default class Convert extends BaseCommand {
     if (flags.to === 'gguf') return this.toGguf(args.src, flags)
     const { convert } = await import('../core/convert/index.js')
     const started = Date.now()
-    if (!flags.from || !flags.tokenizer) this.error(`${flags.from ? '--tokenizer' : '--from'} is required (hint: see --help)`, { exit: 2 })
-    const r = convert({ from: flags.from as ConvertSource, src: args.src, tokenizer: flags.tokenizer, out: flags.out, force: flags.force })
+    const r = convert({ from: flags.from as ConvertSource | undefined, src: args.src, tokenizer: flags.tokenizer, out: flags.out, force: flags.force })
     const seconds = (Date.now() - started) / 1000
     if (flags.json) {
-      this.outJson({ out: r.dir, from: r.from, format: r.format, parameters: r.parameters, layers: r.layers, hidden_size: r.hiddenSize, vocab_size: r.vocabSize, files: r.files, seconds })
+      this.outJson({ out: r.dir, from: r.from, format: r.format, family: r.family, parameters: r.parameters, layers: r.layers, hidden_size: r.hiddenSize, vocab_size: r.vocabSize, files: r.files, seconds })
       return
     }
     this.out(`${r.dir}\n`)

@@ -3,7 +3,7 @@ import { BaseCommand } from '../cli/base-command.js'
 import { progressFlag } from '../cli/flags.js'
 import { EXIT, usageError } from '../core/errors.js'
 import { FIELDS, checkFlags, readConfigFile, resolveOptions, type PartialOptions } from '../core/train/options.js'
-import { pretrain } from '../core/train/run.js'
+import { runTraining } from '../cli/training.js'
 
 const float = Flags.custom<number>({
   parse: async (s, _ctx, opts) => {
@@ -36,7 +36,7 @@ function groupOf(name: string): string {
 }
 
 export default class Pretrain extends BaseCommand {
-  static override summary = 'Pretrain a Llama-architecture model from scratch (or from --init) on text or token files'
+  static override summary = 'Pretrain a Llama-architecture model from scratch (or any supported family from --init) on text or token files'
   static override description = `Writes a Hugging Face model folder to --out (config.json, model.safetensors, tokenizer.json,
 generation_config.json, onnx/model.onnx) that \`llm generate -m DIR\` runs, plus checkpoint/ (weights, AdamW
 moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoint and exits 130;
@@ -68,15 +68,15 @@ moments, step, RNG and data position) and metrics.jsonl. Ctrl-C saves a checkpoi
     const config = flags.config ? readConfigFile(flags.config) : {}
     // --resume needs only --out: the data and the rest come from the saved run when not given
     const options = resolveOptions(config, flags.resume ? { data: ['(from checkpoint)'], ...given } : given)
-    const summary = await pretrain({ options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress)
-    const { interrupted, ...result } = summary
+    const summary = await runTraining({ kind: 'pretrain', options, given, resume: flags.resume, stopAt: flags['stop-at'] }, flags.progress)
+    const { interrupted, saved, ...result } = summary
     if (flags.json) this.outJson(interrupted ? { ...result, interrupted } : result)
     else {
       const val = result.val_loss === null ? '' : `, val loss ${result.val_loss.toFixed(4)}`
       this.note(`${interrupted ? 'stopped' : 'done'} at step ${result.steps}: train loss ${result.train_loss?.toFixed(4) ?? '-'}${val}, ${Math.round(result.tokens_per_second)} tokens/s, ${result.wall_seconds.toFixed(1)} s → ${result.out}`)
     }
     if (interrupted) {
-      this.note(`checkpoint saved; continue with: llm pretrain --out ${result.out} --resume`)
+      this.note(saved ? `checkpoint saved; continue with: llm pretrain --out ${result.out} --resume` : 'stopped before the first step: nothing was saved')
       this.exit(EXIT.interrupted)
     }
   }

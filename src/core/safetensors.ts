@@ -104,33 +104,69 @@ function readFull(fd: number, buf: Uint8Array, position: number): number {
   return got
 }
 
-/** Read a whole safetensors file (optionally only the tensors `only` accepts). */
-export function readSafetensors(file: string, only?: (name: string) => boolean): SafetensorsFile {
+/**
+ * A safetensors file opened for reading tensor by tensor: the header is parsed and checked at open
+ * (a truncated file fails here, naming the file), data is read on `read(name)`.
+ */
+export class SafetensorsReader {
+  private constructor(readonly file: string, readonly entries: Map<string, SafeHeaderEntry>, readonly metadata: Record<string, string>, private readonly dataStart: number) {}
+
+  static open(file: string): SafetensorsReader {
+    return withFd(file, (fd) => {
+      const size = fstatSync(fd).size
+      if (size < 8) throw bad(file, `file is ${size} bytes, shorter than the 8-byte header length`)
+      const lenBytes = new Uint8Array(8)
+      readFull(fd, lenBytes, 0)
+      const n = Number(new DataView(lenBytes.buffer).getBigUint64(0, true))
+      if (n > MAX_HEADER || 8 + n > size) throw bad(file, `header length ${n} does not fit in a ${size}-byte file`)
+      const header = new Uint8Array(n)
+      readFull(fd, header, 8)
+      const { entries, metadata } = parseSafetensorsHeader(header, size - 8 - n, file)
+      return new SafetensorsReader(file, entries, metadata, 8 + n)
+    })
+  }
+
+  /** tensor names in file order */
+  get names(): string[] { return [...this.entries.keys()] }
+
+  read(name: string): SafeTensor {
+    const e = this.entries.get(name)
+    if (!e) throw new LlmError(`no tensor '${name}' in this file`, { where: this.file })
+    return withFd(this.file, (fd) => this.readEntry(fd, name, e))
+  }
+
+  /** every tensor (optionally only those `only` accepts), reading the file once */
+  readAll(only?: (name: string) => boolean): Map<string, SafeTensor> {
+    return withFd(this.file, (fd) => {
+      const out = new Map<string, SafeTensor>()
+      for (const [name, e] of this.entries) if (!only || only(name)) out.set(name, this.readEntry(fd, name, e))
+      return out
+    })
+  }
+
+  private readEntry(fd: number, name: string, e: SafeHeaderEntry): SafeTensor {
+    const bytes = new Uint8Array(e.end - e.begin)
+    if (readFull(fd, bytes, this.dataStart + e.begin) !== bytes.length) throw bad(this.file, `tensor '${name}' is cut short`)
+    return { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, bytes.buffer) }
+  }
+}
+
+function withFd<T>(file: string, fn: (fd: number) => T): T {
   let fd: number
   try { fd = openSync(file, 'r') } catch (err) { throw fileError(file, err) }
   try {
-    const size = fstatSync(fd).size
-    if (size < 8) throw bad(file, `file is ${size} bytes, shorter than the 8-byte header length`)
-    const lenBytes = new Uint8Array(8)
-    readFull(fd, lenBytes, 0)
-    const n = Number(new DataView(lenBytes.buffer).getBigUint64(0, true))
-    if (n > MAX_HEADER || 8 + n > size) throw bad(file, `header length ${n} does not fit in a ${size}-byte file`)
-    const header = new Uint8Array(n)
-    readFull(fd, header, 8)
-    const { entries, metadata } = parseSafetensorsHeader(header, size - 8 - n, file)
-    const tensors = new Map<string, SafeTensor>()
-    for (const [name, e] of entries) {
-      if (only && !only(name)) continue
-      const bytes = new Uint8Array(e.end - e.begin)
-      if (readFull(fd, bytes, 8 + n + e.begin) !== bytes.length) throw bad(file, `tensor '${name}' is cut short`)
-      tensors.set(name, { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, bytes.buffer) })
-    }
-    return { tensors, metadata }
+    return fn(fd)
   } catch (err) {
     throw fileError(file, err)
   } finally {
     closeSync(fd)
   }
+}
+
+/** Read a whole safetensors file (optionally only the tensors `only` accepts). */
+export function readSafetensors(file: string, only?: (name: string) => boolean): SafetensorsFile {
+  const r = SafetensorsReader.open(file)
+  return { tensors: r.readAll(only), metadata: r.metadata }
 }
 
 const ARRAY_FOR: Record<SafeDType, string> = {

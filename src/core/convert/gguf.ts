@@ -13,11 +13,13 @@
  * f32, and a row length that is not a multiple of 32 falls back to f16, as the converter does.
  */
 import { existsSync, statSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { writeFileAtomic } from '../atomic.js'
 import { LlmError, usageError } from '../errors.js'
 import { tensorToFloat32, type SafeTensor } from '../safetensors.js'
-import { readJsonFile, readModelWeights } from '../../kernels/llama/export.js'
+import { Checkpoint } from '../model/checkpoint.js'
+import { defaultInvFreq } from '../../kernels/model/rope.js'
+import type { Family, ModelConfig } from '../../kernels/model/config.js'
 import { encodeGguf, encodeTensor, fitsType, gg, LLAMA_FTYPE, type GgmlType, type GgufTensor, type GgufValue } from './gguf-file.js'
 import { ggufVocab } from './gguf-vocab.js'
 
@@ -25,89 +27,29 @@ import { GGUF_OUTTYPES } from './sources.js'
 export { GGUF_OUTTYPES }
 export type GgufOuttype = (typeof GGUF_OUTTYPES)[number]
 
-const FAMILIES = ['llama', 'mistral', 'qwen2', 'phi3', 'gemma'] as const
-type Family = (typeof FAMILIES)[number]
+const ARCH: Record<Family, string> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', phi3: 'phi3', gemma: 'gemma' }
 
-/** What the writer needs from config.json (one reader: swap for the project's model config reader). */
-export interface GgufModelConfig {
-  family: Family
-  vocabSize: number
-  hiddenSize: number
-  intermediateSize: number
-  numLayers: number
-  numHeads: number
-  numKvHeads: number
-  headDim: number
-  rmsNormEps: number
+/** What the GGUF metadata needs, from the project's one config reader (kernels/model/config.ts). */
+interface GgufModelConfig extends Omit<ModelConfig, 'rope'> {
   ropeTheta: number
-  contextLength: number
-  tieWordEmbeddings: boolean
-  /** rotary dims (phi3 partial_rotary_factor), else headDim */
+  /** rotary dims of a head (phi3 partial_rotary_factor), else headDim */
   ropeDims: number
-  ropeScaling?: { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number } | { type: 'linear'; factor: number }
-  slidingWindow?: number
+  /** llama3: llama.cpp's rope_freqs factors (default inv_freq / scaled inv_freq); linear: the factor */
+  ropeScaling?: { type: 'llama3'; factors: Float32Array } | { type: 'linear'; factor: number }
   originalContext?: number
 }
 
-type Json = Record<string, unknown>
-
-export function readGgufModelConfig(json: Json, where: string): GgufModelConfig {
-  const family = json.model_type as Family
-  if (!FAMILIES.includes(family)) {
-    throw new LlmError(`model_type '${String(json.model_type)}' cannot be written to GGUF`, { where, hint: `supported: ${FAMILIES.join(', ')}` })
-  }
-  const int = (key: string, fallback?: number): number => {
-    const v = json[key] ?? fallback
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new LlmError(`'${key}' must be a positive integer, got ${JSON.stringify(json[key])}`, { where })
-    return v
-  }
-  const num = (key: string, fallback: number): number => {
-    const v = json[key] ?? fallback
-    if (typeof v !== 'number' || !(v > 0)) throw new LlmError(`'${key}' must be a positive number`, { where })
-    return v
-  }
-  const hiddenSize = int('hidden_size')
-  const numHeads = int('num_attention_heads')
-  const headDim = int('head_dim', Math.floor(hiddenSize / numHeads))
-  const act = json.hidden_act ?? json.hidden_activation ?? (family === 'gemma' ? 'gelu_pytorch_tanh' : 'silu')
-  const wantAct = family === 'gemma' ? ['gelu_pytorch_tanh', 'gelu'] : ['silu']
-  if (!wantAct.includes(String(act))) throw new LlmError(`hidden_act '${String(act)}' is not what llama.cpp's ${family} graph computes (${wantAct[0]})`, { where })
-  for (const k of ['attention_bias', 'mlp_bias']) {
-    if (json[k] === true && family !== 'qwen2') throw new LlmError(`'${k}: true' is not supported for GGUF ${family}`, { where })
-  }
-  const rs = json.rope_scaling as Json | null | undefined
-  let ropeScaling: GgufModelConfig['ropeScaling']
-  const kind = rs ? String(rs.rope_type ?? rs.type) : 'default'
-  if (kind === 'llama3' && (family === 'llama' || family === 'mistral')) {
-    ropeScaling = { type: 'llama3', factor: Number(rs!.factor ?? 8), lowFreqFactor: Number(rs!.low_freq_factor ?? 1), highFreqFactor: Number(rs!.high_freq_factor ?? 4), originalContext: Number(rs!.original_max_position_embeddings ?? 8192) }
-  } else if (kind === 'linear') {
-    ropeScaling = { type: 'linear', factor: Number(rs!.factor) }
-  } else if (kind !== 'default') {
-    throw new LlmError(`rope_scaling ${JSON.stringify(rs)} is not supported for GGUF`, { where, hint: 'supported: none, linear, llama3 (llama)' })
-  }
-  const partial = typeof json.partial_rotary_factor === 'number' ? json.partial_rotary_factor : 1
+function ggufModelConfig(c: ModelConfig, json: Record<string, unknown>): GgufModelConfig {
+  const { rope, ...rest } = c
+  const base = defaultInvFreq(rope.theta, rope.rotaryDim)
+  const ropeScaling: GgufModelConfig['ropeScaling'] = rope.kind === 'llama3'
+    ? { type: 'llama3', factors: Float32Array.from(base, (b, j) => b / rope.invFreq[j]!) }
+    : rope.kind === 'linear' ? { type: 'linear', factor: base[0]! / rope.invFreq[0]! } : undefined
   return {
-    family,
-    vocabSize: int('vocab_size'),
-    hiddenSize,
-    intermediateSize: int('intermediate_size'),
-    numLayers: int('num_hidden_layers'),
-    numHeads,
-    numKvHeads: int('num_key_value_heads', numHeads),
-    headDim,
-    rmsNormEps: num('rms_norm_eps', 1e-6),
-    ropeTheta: num('rope_theta', 10000),
-    contextLength: int('max_position_embeddings', 2048),
-    tieWordEmbeddings: json.tie_word_embeddings === true || (family === 'gemma' && json.tie_word_embeddings !== false),
-    // convert_hf_to_gguf (Phi3Model): int(partial_rotary_factor · hidden) // heads
-    ropeDims: family === 'phi3' ? Math.floor(Math.floor(partial * hiddenSize) / numHeads) : headDim,
-    ropeScaling,
-    slidingWindow: typeof json.sliding_window === 'number' ? json.sliding_window : undefined,
+    ...rest, ropeTheta: rope.theta, ropeDims: rope.rotaryDim, ropeScaling,
     originalContext: typeof json.original_max_position_embeddings === 'number' ? json.original_max_position_embeddings : undefined,
   }
 }
-
-const ARCH: Record<Family, string> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', phi3: 'phi3', gemma: 'gemma' }
 
 /**
  * HF q/k rows (rotate-half) → llama.cpp's interleaved rope order, per head of D rows:
@@ -123,26 +65,6 @@ export function permuteHalvesToInterleaved(w: Float32Array, heads: number, D: nu
         const dst = (h * D + 2 * i + p) * cols
         out.set(w.subarray(src, src + cols), dst)
       }
-    }
-  }
-  return out
-}
-
-/** rope_freqs.weight for rope_scaling llama3 (conversion/llama.py generate_extra_tensors) */
-function llama3RopeFactors(c: GgufModelConfig): Float32Array {
-  const rs = c.ropeScaling as Extract<GgufModelConfig['ropeScaling'], { type: 'llama3' }>
-  const dim = c.headDim
-  const out = new Float32Array(dim / 2)
-  const lowWavelen = rs.originalContext / rs.lowFreqFactor
-  const highWavelen = rs.originalContext / rs.highFreqFactor
-  for (let i = 0; i < dim / 2; i++) {
-    const freq = Math.fround(1 / Math.fround(c.ropeTheta ** Math.fround((2 * i) / dim)))
-    const wavelen = (2 * Math.PI) / freq
-    if (wavelen < highWavelen) out[i] = 1
-    else if (wavelen > lowWavelen) out[i] = rs.factor
-    else {
-      const smooth = (rs.originalContext / wavelen - rs.lowFreqFactor) / (rs.highFreqFactor - rs.lowFreqFactor)
-      out[i] = 1 / ((1 - smooth) / rs.factor + smooth)
     }
   }
   return out
@@ -174,7 +96,7 @@ function hparams(c: GgufModelConfig, name: string, outtype: GgmlType): Map<strin
     ['general.file_type', gg.u32(LLAMA_FTYPE[outtype])],
     ['general.quantization_version', gg.u32(2)],
     [`${a}.vocab_size`, gg.u32(c.vocabSize)],
-    [`${a}.context_length`, gg.u32(c.contextLength)],
+    [`${a}.context_length`, gg.u32(c.maxPositionEmbeddings)],
     [`${a}.embedding_length`, gg.u32(c.hiddenSize)],
     [`${a}.block_count`, gg.u32(c.numLayers)],
     [`${a}.feed_forward_length`, gg.u32(c.intermediateSize)],
@@ -191,8 +113,8 @@ function hparams(c: GgufModelConfig, name: string, outtype: GgmlType): Map<strin
     md.set(`${a}.rope.scaling.factor`, gg.f32(c.ropeScaling.factor))
   }
   if (c.family === 'phi3') {
-    md.set(`${a}.rope.scaling.original_context_length`, gg.u32(c.originalContext ?? c.contextLength))
-    md.set(`${a}.attention.sliding_window`, gg.u32(c.slidingWindow ?? 0))
+    md.set(`${a}.rope.scaling.original_context_length`, gg.u32(c.originalContext ?? c.maxPositionEmbeddings))
+    md.set(`${a}.attention.sliding_window`, gg.u32(0))
   }
   return md
 }
@@ -226,15 +148,16 @@ export function convertToGguf(opts: GgufConvertOptions): GgufConvertResult {
   if (existsSync(out) && !opts.force) throw usageError('file exists', { where: out, hint: 'pass --force to replace it, or choose another --out' })
   if (existsSync(out) && statSync(out).isDirectory()) throw usageError('is a folder: --to gguf writes one file', { where: out, hint: 'give a file name ending in .gguf' })
 
-  const configFile = join(src, 'config.json')
-  const json = readJsonFile(configFile)
-  const c = readGgufModelConfig(json, configFile)
-  const weights = readModelWeights(src)
+  const ckpt = Checkpoint.open(src)
+  const json = ckpt.configJson
+  const c = ggufModelConfig(ckpt.config, json)
+  if (c.oBias || c.mlpBias) throw new LlmError(`${c.oBias ? 'attention_bias' : 'mlp_bias'}: llama.cpp's ${ARCH[c.family]} graph has no slot for o_proj / MLP biases`, { where: src })
   const vocab = ggufVocab(src, c.vocabSize, json)
   const qtype: GgmlType = outtype === 'f32' ? 'F32' : outtype === 'f16' ? 'F16' : outtype === 'q8_0' ? 'Q8_0' : 'Q4_0'
   const notes = [...vocab.notes]
-  if ((c.family === 'mistral' || c.family === 'qwen2') && c.slidingWindow && c.slidingWindow < c.contextLength && json.use_sliding_window !== false) {
-    notes.push(`sliding_window ${c.slidingWindow} is not carried over (llama.cpp's ${ARCH[c.family]} graph attends to the whole context, as convert_hf_to_gguf.py's output does)`)
+  const window = Math.max(...c.slidingWindows)
+  if (window > 0 && window < c.maxPositionEmbeddings) {
+    notes.push(`sliding_window ${window} is not carried over (llama.cpp's ${ARCH[c.family]} graph attends to the whole context, as convert_hf_to_gguf.py's output does)`)
   }
 
   const tensors: GgufTensor[] = []
@@ -245,9 +168,10 @@ export function convertToGguf(opts: GgufConvertOptions): GgufConvertResult {
       : fitsType(shape[shape.length - 1]!, qtype) ? qtype : (fallbacks.add(name), 'F16')
     tensors.push({ name, shape, type, data: encodeTensor(data, type) })
   }
-  if (c.ropeScaling?.type === 'llama3') add('rope_freqs.weight', [c.headDim / 2], llama3RopeFactors(c))
+  if (c.ropeScaling?.type === 'llama3') add('rope_freqs.weight', [c.ropeDims / 2], c.ropeScaling.factors)
   const seen = new Set<string>()
-  for (const [hf, t] of weights) {
+  for (const hf of ckpt.shapes.keys()) {
+    const t = ckpt.get(hf)!
     const name = ggufName(hf)
     if (name === undefined) {
       if (hf.endsWith('rotary_emb.inv_freq')) continue
@@ -260,7 +184,7 @@ export function convertToGguf(opts: GgufConvertOptions): GgufConvertResult {
   }
   if (!seen.has('token_embd.weight')) throw new LlmError(`weight 'model.embed_tokens.weight' is missing`, { where: src })
   // llama.cpp's phi3 graph reads output.weight: tied phi3 models get a copy of the embeddings
-  if (c.family === 'phi3' && !seen.has('output.weight')) add('output.weight', weights.get('model.embed_tokens.weight')!.shape, tensorToFloat32(weights.get('model.embed_tokens.weight')!))
+  if (c.family === 'phi3' && !seen.has('output.weight')) add('output.weight', [c.vocabSize, c.hiddenSize], ckpt.float32('model.embed_tokens.weight'))
   if (!c.tieWordEmbeddings && !seen.has('output.weight')) throw new LlmError(`weight 'lm_head.weight' is missing (tie_word_embeddings is false)`, { where: src })
   if (fallbacks.size) notes.push(`${fallbacks.size} tensor(s) have rows that are not a multiple of 32 and were written as f16 (e.g. ${[...fallbacks][0]})`)
 
@@ -286,23 +210,19 @@ function modelName(src: string, vocab: Map<string, GgufValue>): string {
   return quirk ? name.replace(/phi(-?)3/gi, 'phi$1') : name
 }
 
-/** Per-family value changes on the way to GGUF (as float32). */
+/** Per-family value changes on the way to GGUF (as float32; shapes were checked by Checkpoint.open). */
 function transform(c: GgufModelConfig, hf: string, t: SafeTensor): Float32Array {
   const x = tensorToFloat32(t, hf)
-  const expect = (shape: number[]) => {
-    if (t.shape.join(',') !== shape.join(',')) throw new LlmError(`weight '${hf}' has shape [${t.shape.join(',')}], config.json implies [${shape.join(',')}]`)
-  }
   if (c.family === 'llama' || c.family === 'mistral') {
     const cols = t.shape.length === 2 ? t.shape[1]! : 1
-    if (/q_proj\.(weight|bias)$/.test(hf)) { expect(t.shape.length === 2 ? [c.numHeads * c.headDim, c.hiddenSize] : [c.numHeads * c.headDim]); return permuteHalvesToInterleaved(x, c.numHeads, c.headDim, cols) }
-    if (/k_proj\.(weight|bias)$/.test(hf)) { expect(t.shape.length === 2 ? [c.numKvHeads * c.headDim, c.hiddenSize] : [c.numKvHeads * c.headDim]); return permuteHalvesToInterleaved(x, c.numKvHeads, c.headDim, cols) }
+    if (/q_proj\.(weight|bias)$/.test(hf)) return permuteHalvesToInterleaved(x, c.numHeads, c.headDim, cols)
+    if (/k_proj\.(weight|bias)$/.test(hf)) return permuteHalvesToInterleaved(x, c.numKvHeads, c.headDim, cols)
   }
   if (c.family === 'gemma' && hf.endsWith('norm.weight')) {
     const y = new Float32Array(x.length)
     for (let i = 0; i < x.length; i++) y[i] = x[i]! + 1
     return y
   }
-  if (hf === 'model.embed_tokens.weight') expect([c.vocabSize, c.hiddenSize])
   // F16/BF16 inputs were widened into a fresh array; an F32 view of the file is fine as is
   return x
 }

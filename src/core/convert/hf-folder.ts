@@ -11,16 +11,16 @@ import { randomBytes } from 'node:crypto'
 import { replaceDir, writeFileAtomic } from '../atomic.js'
 import { LlmError, fileError, usageError } from '../errors.js'
 import { writeSafetensors, type SafeTensor } from '../safetensors.js'
-import { emitLlamaDecoder } from '../../kernels/llama/decoder.js'
-import { llamaConfigToHf, llamaWeightShapes, type LlamaConfig } from '../../kernels/llama/config.js'
+import { paramSpecs, readModelConfig } from '../../kernels/model/index.js'
+import { graphBytes } from './onnx.js'
 
 export interface HfFolderContent {
-  config: LlamaConfig
+  /** config.json as written (read back through readModelConfig first) */
+  configJson: Record<string, unknown>
   weights: Map<string, SafeTensor>
   tokenizerJson: Record<string, unknown>
   tokenizerConfig: Record<string, unknown>
-  /** extra config.json keys */
-  extraConfig?: Record<string, unknown>
+  generationConfig: Record<string, unknown>
 }
 
 export interface WrittenFolder { dir: string; files: { path: string; bytes: number }[]; parameters: number }
@@ -34,20 +34,21 @@ export function checkOutputDir(out: string, force: boolean): void {
   if (readdirSync(out).length && !force) throw usageError('folder exists and is not empty', { where: out, hint: 'pass --force to replace it, or choose another --out' })
 }
 
-export function writeHfLlamaFolder(outDir: string, c: HfFolderContent, opts: { force?: boolean } = {}): WrittenFolder {
+export function writeHfFolder(outDir: string, c: HfFolderContent, opts: { force?: boolean } = {}): WrittenFolder {
   const out = resolve(outDir)
   checkOutputDir(out, opts.force ?? false)
+  const config = readModelConfig(c.configJson, join(out, 'config.json'))
   // the weights the folder will hold, in HF's order (lm_head only when not tied)
   const ordered = new Map<string, SafeTensor>()
   let parameters = 0
-  for (const [name] of llamaWeightShapes(c.config)) {
+  for (const { name } of paramSpecs(config)) {
     const t = c.weights.get(name)
     if (!t) throw new LlmError(`weight '${name}' is missing`)
     ordered.set(name, t)
     parameters += t.data.length
   }
   // the graph is emitted before anything is written: a bad weight fails early
-  const onnx = emitLlamaDecoder(c.config, ordered, { where: out }).toBytes({ producer: 'llm convert' }).model
+  const onnx = graphBytes(config, ordered, out)
 
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${randomBytes(4).toString('hex')}`)
   const files: { path: string; bytes: number }[] = []
@@ -56,9 +57,8 @@ export function writeHfLlamaFolder(outDir: string, c: HfFolderContent, opts: { f
     files.push({ path: rel, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength })
   }
   try {
-    const cfg = llamaConfigToHf(c.config, c.extraConfig)
-    put('config.json', json(cfg))
-    put('generation_config.json', json({ bos_token_id: c.config.bosTokenId, eos_token_id: c.config.eosTokenId }))
+    put('config.json', json(c.configJson))
+    put('generation_config.json', json(c.generationConfig))
     writeSafetensors(join(tmp, 'model.safetensors'), ordered, { format: 'pt' })
     files.push({ path: 'model.safetensors', bytes: statSync(join(tmp, 'model.safetensors')).size })
     put('tokenizer.json', JSON.stringify(c.tokenizerJson))

@@ -1,21 +1,32 @@
 /**
- * `llm convert`: import a foreign checkpoint into a Hugging Face Llama folder.
+ * `llm convert`: bring a checkpoint into a Hugging Face model folder with `onnx/model.onnx`.
+ *   --from llama2c   a llama2.c .bin + its tokenizer → a new Llama folder
+ *   --from hf        a Hugging Face folder (safetensors, any supported family) → the same files
+ *                    plus the inference graph, loadable by llm and transformers.js unchanged
  */
-import { basename } from 'node:path'
-import { LlmError, usageError } from '../errors.js'
+import { copyFileSync, existsSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { mkdirs, replaceDir } from '../atomic.js'
+import { LlmError, fileError, usageError } from '../errors.js'
+import { Checkpoint } from '../model/checkpoint.js'
 import { loadSentencePieceModel } from '../../tokenizer/sentencepiece/index.js'
 import { llama2cToHfTokenizerJson, llamaTokenizerConfig, sentencePieceToHfTokenizerJson } from '../../tokenizer/sentencepiece/to-hf.js'
 import { loadLlama2cTokenizer } from '../../tokenizer/llama2c/index.js'
 import { readLlama2cCheckpoint } from './llama2c.js'
-import { writeHfLlamaFolder, checkOutputDir, type WrittenFolder } from './hf-folder.js'
+import { writeHfFolder, checkOutputDir, type WrittenFolder } from './hf-folder.js'
+import { exportOnnx } from './onnx.js'
 
 import { CONVERT_SOURCES, type ConvertSource } from './sources.js'
 export { CONVERT_SOURCES, type ConvertSource } from './sources.js'
+export { exportOnnx, graphBytes, writeGraph } from './onnx.js'
 
 export interface ConvertOptions {
-  from: ConvertSource
+  /** default: hf for a folder, llama2c for a file */
+  from?: ConvertSource
   src: string
-  tokenizer: string
+  /** llama2c only */
+  tokenizer?: string
   out: string
   force?: boolean
 }
@@ -23,6 +34,7 @@ export interface ConvertOptions {
 export interface ConvertResult extends WrittenFolder {
   from: ConvertSource
   format: string
+  family: string
   vocabSize: number
   layers: number
   hiddenSize: number
@@ -49,21 +61,65 @@ function convertTokenizer(path: string): { json: Record<string, unknown>; vocabS
 }
 
 export function convert(opts: ConvertOptions): ConvertResult {
-  if (opts.from !== 'llama2c') throw usageError(`unknown source format '${opts.from}'`, { where: '--from', hint: `known: ${CONVERT_SOURCES.join(', ')}` })
+  const from = opts.from ?? (existsSync(opts.src) && statSync(opts.src).isDirectory() ? 'hf' : 'llama2c')
+  if (from === 'hf') return convertHf(opts)
+  if (from !== 'llama2c') throw usageError(`unknown source format '${from as string}'`, { where: '--from', hint: `known: ${CONVERT_SOURCES.join(', ')}` })
+  if (!opts.tokenizer) throw usageError('--from llama2c needs the model\'s tokenizer', { where: '--tokenizer', hint: 'pass --tokenizer tok.model (SentencePiece) or tokenizer.bin (llama2.c)' })
   checkOutputDir(opts.out, opts.force ?? false) // before the slow part
   const ckpt = readLlama2cCheckpoint(opts.src)
   const tok = convertTokenizer(opts.tokenizer)
-  if (tok.vocabSize !== ckpt.config.vocabSize) {
-    throw new LlmError(`tokenizer has ${tok.vocabSize} tokens but the checkpoint's vocabulary is ${ckpt.config.vocabSize}`, { where: opts.tokenizer, hint: 'pass the tokenizer the model was trained with' })
+  const h = ckpt.header
+  if (tok.vocabSize !== h.vocab) {
+    throw new LlmError(`tokenizer has ${tok.vocabSize} tokens but the checkpoint's vocabulary is ${h.vocab}`, { where: opts.tokenizer, hint: 'pass the tokenizer the model was trained with' })
   }
-  const written = writeHfLlamaFolder(opts.out, {
-    config: ckpt.config,
+  const written = writeHfFolder(opts.out, {
+    configJson: ckpt.configJson,
     weights: ckpt.weights,
     tokenizerJson: tok.json,
-    tokenizerConfig: llamaTokenizerConfig(tok.json, { modelMaxLength: ckpt.config.maxPositionEmbeddings }),
+    tokenizerConfig: llamaTokenizerConfig(tok.json, { modelMaxLength: h.seqLen }),
+    generationConfig: { bos_token_id: 1, eos_token_id: 2 },
   }, { force: opts.force })
   return {
-    ...written, from: 'llama2c', format: ckpt.version === 0 ? 'llama2.c legacy (v0)' : 'llama2.c v1',
-    vocabSize: ckpt.config.vocabSize, layers: ckpt.config.numLayers, hiddenSize: ckpt.config.hiddenSize,
+    ...written, from: 'llama2c', format: ckpt.version === 0 ? 'llama2.c legacy (v0)' : 'llama2.c v1', family: 'llama',
+    vocabSize: h.vocab, layers: h.layers, hiddenSize: h.dim,
   }
+}
+
+/** files of a Hugging Face folder carried over as they are (weights are hard-linked when possible) */
+const CARRIED = /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|chat_template\.jinja|vocab\.json|merges\.txt|tokenizer\.model|.*\.safetensors|model\.safetensors\.index\.json|README\.md|LICENSE.*)$/
+
+/**
+ * SRC (config.json + safetensors) → OUT with the same files and onnx/model.onnx. OUT may be SRC
+ * itself: then only onnx/ is added. Everything is checked (config fields, shapes, shards) before
+ * anything is written, and a new OUT appears only when complete.
+ */
+function convertHf(opts: ConvertOptions): ConvertResult {
+  const src = resolve(opts.src)
+  const out = resolve(opts.out)
+  const ck = Checkpoint.open(src)
+  const c = ck.config
+  const base = { from: 'hf' as const, format: `Hugging Face ${c.family} (${ck.dtype})`, family: c.family, vocabSize: c.vocabSize, layers: c.numLayers, hiddenSize: c.hiddenSize }
+  const parameters = [...ck.shapes.values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0)
+  if (src === out) {
+    const r = exportOnnx(src)
+    return { ...base, dir: out, parameters, files: [{ path: 'onnx/model.onnx', bytes: r.bytes }] }
+  }
+  checkOutputDir(out, opts.force ?? false)
+  const tmp = join(dirname(out), `.${basename(out)}.tmp-${randomBytes(4).toString('hex')}`)
+  const files: { path: string; bytes: number }[] = []
+  try {
+    mkdirs(tmp)
+    for (const name of readdirSync(src)) {
+      if (!CARRIED.test(name) || !statSync(join(src, name)).isFile()) continue
+      try { linkSync(join(src, name), join(tmp, name)) } catch { copyFileSync(join(src, name), join(tmp, name)) }
+      files.push({ path: name, bytes: statSync(join(tmp, name)).size })
+    }
+    const r = exportOnnx(tmp)
+    files.push({ path: 'onnx/model.onnx', bytes: r.bytes })
+    replaceDir(tmp, out)
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true })
+    throw fileError(out, err instanceof LlmError && err.cause !== undefined ? err.cause : err, 'cannot write model folder')
+  }
+  return { ...base, dir: out, parameters, files }
 }

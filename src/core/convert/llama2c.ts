@@ -18,13 +18,15 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { LlmError, fileError } from '../errors.js'
 import type { SafeTensor } from '../safetensors.js'
-import type { LlamaConfig } from '../../kernels/llama/config.js'
+import { newLlamaConfigJson } from '../../kernels/model/index.js'
 
 const LLAMA2C_MAGIC = 0x616b3432
 
 export interface Llama2cCheckpoint {
   version: 0 | 1
-  config: LlamaConfig
+  /** a transformers LlamaConfig */
+  configJson: Record<string, unknown>
+  header: Header
   /** Hugging Face names, q/k permuted to rotate-half order */
   weights: Map<string, SafeTensor>
 }
@@ -162,16 +164,16 @@ export function readLlama2cCheckpoint(file: string): Llama2cCheckpoint {
       if (name.startsWith('wk.')) data = permuteInterleavedToHalves(data, h.kvHeads, D, h.dim)
       weights.set(hf, { dtype: 'F32', shape, data })
     }
-    const config: LlamaConfig = {
+    const configJson = newLlamaConfigJson({
       vocabSize: h.vocab, hiddenSize: h.dim, intermediateSize: h.hidden, numLayers: h.layers, numHeads: h.heads,
-      numKvHeads: h.kvHeads, headDim: D,
+      numKvHeads: h.kvHeads,
       // run.c: rmsnorm eps 1e-5, RoPE base 10000 (both hard-coded there)
       rmsNormEps: 1e-5, ropeTheta: 10000,
       tieWordEmbeddings: h.shared, maxPositionEmbeddings: h.seqLen,
       // llama2.c's sentencepiece tokenizers: <unk>=0, <s>=1, </s>=2
       bosTokenId: 1, eosTokenId: 2,
-    }
-    return { version, config, weights }
+    })
+    return { version, configJson, weights, header: h }
   } catch (err) {
     throw fileError(file, err)
   } finally {

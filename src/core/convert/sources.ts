@@ -1,5 +1,5 @@
 /** The formats `llm convert --from` reads. A module of its own: the command imports it at load. */
-export const CONVERT_SOURCES = ['llama2c'] as const
+export const CONVERT_SOURCES = ['llama2c', 'hf'] as const
 export type ConvertSource = (typeof CONVERT_SOURCES)[number]
 /** `llm convert --to` targets, and the GGUF weight types (core/convert/gguf.ts) */
 export const CONVERT_TARGETS = ['hf', 'gguf'] as const

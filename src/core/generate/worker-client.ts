@@ -3,40 +3,19 @@
  * calling thread's event loop stays live while tokens are computed — what the ink chat view needs.
  * Text and token callbacks arrive as messages, one per token; `signal` aborts between tokens.
  */
-import { Worker } from 'node:worker_threads'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { LlmError, type ExitCode } from '../errors.js'
+import type { Worker } from 'node:worker_threads'
+import { LlmError } from '../errors.js'
+import { deserializeError, startWorker, type SerializedError } from '../worker.js'
 import type { ChatMessage } from '../model/chat-template.js'
 import type { LoadModelOptions, Prompt } from '../model/load.js'
 import type { GenerateOptions, GenerationResult } from './generator.js'
 import type { Generator, ModelInfo } from './types.js'
-import type { SerializedError } from './worker.js'
 
 interface Pending {
   resolve: (v: unknown) => void
   reject: (e: unknown) => void
   onText?: (t: string) => void
   onToken?: (id: number) => void
-}
-
-export function deserializeError(e: SerializedError): Error {
-  return e.llm ? new LlmError(e.message, { where: e.where, hint: e.hint, exitCode: e.exitCode as ExitCode | undefined }) : new Error(e.message)
-}
-
-/**
- * worker.js beside this file. When running from TypeScript sources (vitest, tsx dev mode) the
- * worker is a tiny ES module that registers tsx's loader in the worker thread and then imports
- * worker.ts (Node 20 applies neither the parent's loader hooks nor `--import` in execArgv to
- * workers).
- */
-function workerEntry(): URL {
-  const here = fileURLToPath(import.meta.url)
-  if (!here.endsWith('.ts')) return pathToFileURL(here.replace(/worker-client\.js$/, 'worker.js'))
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
-  const entry = pathToFileURL(here.replace(/worker-client\.ts$/, 'worker.ts')).href
-  const code = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(entry)});`
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`)
 }
 
 export class WorkerGenerator implements Generator {
@@ -65,7 +44,7 @@ export class WorkerGenerator implements Generator {
   }
 
   static async open(spec: string | undefined, opts: Omit<LoadModelOptions, 'env'> = {}): Promise<WorkerGenerator> {
-    const worker = new Worker(workerEntry(), { workerData: { spec, options: { device: opts.device, threads: opts.threads, dtype: opts.dtype } } })
+    const worker = startWorker(import.meta.url, 'worker', { spec, options: { device: opts.device, threads: opts.threads, dtype: opts.dtype } })
     const info = await new Promise<ModelInfo>((resolve, reject) => {
       const onMessage = (m: { ready?: ModelInfo | null; error?: SerializedError; info?: string }): void => {
         if (m.info !== undefined) { opts.onInfo?.(m.info); return }

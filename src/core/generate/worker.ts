@@ -6,17 +6,10 @@
  * SharedArrayBuffer flag, which the generation loop reads between tokens without yielding.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { LlmError } from '../errors.js'
+import { serializeError } from '../worker.js'
 import { LocalGenerator } from './local.js'
 import type { GenerateOptions } from './generator.js'
 import type { LoadModelOptions } from '../model/load.js'
-
-export interface SerializedError { message: string; where?: string; hint?: string; exitCode?: number; llm: boolean }
-
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof LlmError) return { message: err.message, where: err.where, hint: err.hint, exitCode: err.exitCode, llm: true }
-  return { message: err instanceof Error ? err.message : String(err), llm: false }
-}
 
 interface Request { id: number; op: 'encode' | 'applyChatTemplate' | 'decode' | 'generate' | 'close'; args: unknown[]; abort?: SharedArrayBuffer }
 

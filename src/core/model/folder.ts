@@ -8,11 +8,16 @@
  * and one of two ONNX layouts:
  *   Optimum / transformers.js: onnx/model.onnx or onnx/decoder_model_merged.onnx
  *   onnxruntime-genai: genai_config.json naming the decoder file and its input/output names.
+ * A Hugging Face folder with safetensors and no ONNX graph is read too (`source: 'weights'`):
+ * the graph is then built in memory when the model is loaded.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LlmError, fileError } from '../errors.js'
 import type { DecoderNameHints } from '../runtime/decoder.js'
+
+const WEIGHTS_FILE = 'model.safetensors'
+const WEIGHTS_INDEX = 'model.safetensors.index.json'
 
 export interface GenerationDefaults {
   doSample?: boolean
@@ -27,6 +32,8 @@ export interface GenerationDefaults {
 export interface ModelFolder {
   dir: string
   layout: 'optimum' | 'genai'
+  /** 'weights': no ONNX graph, only config.json + safetensors (onnxFile names the weights then) */
+  source: 'onnx' | 'weights'
   onnxFile: string
   /** genai_config.json names (genai layout only) */
   hints?: DecoderNameHints
@@ -95,6 +102,7 @@ export function readModelFolder(dir: string, opts: { dtype?: ModelDtype } = {}):
   const genai = readOptional(join(dir, 'genai_config.json'))
 
   let layout: ModelFolder['layout']
+  let source: ModelFolder['source'] = 'onnx'
   let onnxFile: string
   let hints: DecoderNameHints | undefined
   let gm: Json = {}
@@ -115,13 +123,15 @@ export function readModelFolder(dir: string, opts: { dtype?: ModelDtype } = {}):
         hint: opts.dtype === 'int8' || opts.dtype === 'q4' ? `make one with 'llm quantize ${dir} --to ${opts.dtype} --out ${dir}'` : 'leave out --dtype to use the model the folder has',
       })
     }
-    if (!found) {
-      throw new LlmError('no ONNX model in this folder', {
+    const weights = [WEIGHTS_FILE, WEIGHTS_INDEX].find((f) => existsSync(join(dir, f)))
+    if (!found && !weights) {
+      throw new LlmError('no ONNX model and no safetensors weights in this folder', {
         where: dir,
-        hint: `expected ${OPTIMUM_CANDIDATES.slice(0, 2).join(' or ')} (convert a checkpoint with 'llm convert')`,
+        hint: `expected ${OPTIMUM_CANDIDATES.slice(0, 2).join(' or ')}, or config.json + model.safetensors (convert a checkpoint with 'llm convert')`,
       })
     }
-    onnxFile = join(dir, found)
+    onnxFile = join(dir, found ?? weights!)
+    source = found ? 'onnx' : 'weights'
   }
   if (!existsSync(onnxFile)) throw new LlmError('the ONNX model file is missing', { where: onnxFile })
 
@@ -138,6 +148,7 @@ export function readModelFolder(dir: string, opts: { dtype?: ModelDtype } = {}):
   return {
     dir,
     layout,
+    source,
     onnxFile,
     hints,
     modelType: typeof config.model_type === 'string' ? config.model_type : typeof gm.type === 'string' ? gm.type : undefined,

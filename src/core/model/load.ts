@@ -12,6 +12,8 @@ import type { Tokenizer } from '../../tokenizer/types.js'
 import { readModelFolder, type ModelDtype, type ModelFolder } from './folder.js'
 import { renderChatTemplate, type ChatMessage } from './chat-template.js'
 import { resolveModel } from './resolve.js'
+import { Checkpoint } from './checkpoint.js'
+import { graphBytes } from '../convert/onnx.js'
 
 /** A raw text prompt (gets the tokenizer's own BOS etc.), a conversation (chat template) or ids. */
 export type Prompt = string | { messages: readonly ChatMessage[] } | { ids: readonly number[] }
@@ -43,10 +45,17 @@ export class Model {
     const { dir } = resolveModel(spec, opts.env)
     const folder = readModelFolder(dir, { dtype: opts.dtype })
     const tokenizer = loadTokenizer(folder.tokenizerPath)
-    const decoder = await Decoder.open(folder.onnxFile, {
+    const sessionOpts = {
       device: opts.device, threads: opts.threads, onInfo: opts.onInfo,
-      hints: folder.hints, config: { numKvHeads: folder.numKvHeads, headDim: folder.headDim },
-    })
+      hints: folder.hints, config: { numKvHeads: folder.numKvHeads, headDim: folder.headDim }, source: folder.dir,
+    }
+    let decoder: Decoder
+    if (folder.source === 'weights') {
+      const t = performance.now()
+      const bytes = graphFromWeights(folder.dir)
+      opts.onInfo?.(`no ONNX graph in ${folder.dir}: built it from the safetensors in memory (${((performance.now() - t) / 1000).toFixed(1)} s); 'llm convert ${folder.dir} --from hf --out DIR' saves it`)
+      decoder = await Decoder.open(bytes, sessionOpts)
+    } else decoder = await Decoder.open(folder.onnxFile, sessionOpts)
     try {
       const vocabSize = decoder.info.vocabSize ?? folder.vocabSize
       if (vocabSize === undefined) throw new LlmError('cannot tell the vocabulary size from the graph or config.json', { where: folder.onnxFile })
@@ -123,4 +132,10 @@ function eosIds(folder: ModelFolder, tok: Tokenizer): number[] {
   const named = folder.eosToken !== undefined ? tok.tokenToId(folder.eosToken) : undefined
   if (named !== undefined) return [named]
   return tok.eosTokenId !== undefined ? [tok.eosTokenId] : []
+}
+
+/** The inference graph of a safetensors-only folder, built in memory. */
+function graphFromWeights(dir: string): Uint8Array {
+  const ck = Checkpoint.open(dir)
+  return graphBytes(ck.config, ck, dir)
 }

@@ -95,11 +95,13 @@ export class Decoder {
   }
 
   /**
-   * Open `file` (a path, so external data beside it is found) and work out its layout.
-   * `hints` carries genai_config.json names; `config` fills dims the graph leaves symbolic.
+   * Open `model` — a path (so external data beside it is found), or the bytes of a graph built in
+   * memory (`source` names it in messages) — and work out its layout. `hints` carries
+   * genai_config.json names; `config` fills dims the graph leaves symbolic.
    */
-  static async open(file: string, opts: SessionOptions & { hints?: DecoderNameHints; config?: { numKvHeads?: number; headDim?: number } } = {}): Promise<Decoder> {
-    const session = await ModelSession.create(file, opts)
+  static async open(model: string | Uint8Array, opts: SessionOptions & { hints?: DecoderNameHints; config?: { numKvHeads?: number; headDim?: number }; source?: string } = {}): Promise<Decoder> {
+    const session = await ModelSession.create(model, opts)
+    const file = typeof model === 'string' ? model : opts.source ?? '<in-memory model>'
     try {
       return new Decoder(session, describe(session, file, opts.hints ?? {}, opts.config ?? {}))
     } catch (err) {

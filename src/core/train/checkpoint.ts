@@ -4,42 +4,43 @@ import { randomBytes } from 'node:crypto'
 import { LlmError, fileError } from '../errors.js'
 import { mkdirs, replaceDir, writeFileAtomic } from '../atomic.js'
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../safetensors.js'
-import type { SamplerState } from '../data/batches.js'
-import type { LlamaConfig, OptimizerState } from './engine.js'
+import type { OptimizerState } from './engine.js'
 import type { TrainOptions } from './options.js'
-import { exportOnnx } from './export.js'
 
 /**
- * A run folder is a Hugging Face model folder (config.json, model.safetensors, tokenizer.json,
- * generation_config.json, onnx/model.onnx) plus what `--resume` needs:
+ * A run folder holds the job's outputs (a Hugging Face model folder for pretrain and full
+ * fine-tuning, a PEFT adapter for LoRA) plus what `--resume` needs:
  *
- *   checkpoint/state.json          step, sampler (RNG + position), options, config, clock
- *   checkpoint/model.safetensors   weights (the top-level model.safetensors is a hard link to it)
+ *   checkpoint/state.json             step, sampler state, options, clock, job extras
+ *   checkpoint/model.safetensors      the trained tensors (pretrain links model.safetensors to it)
  *   checkpoint/optimizer.safetensors  AdamW moments, `m.<name>` and `v.<name>`
- *   metrics.jsonl                  one line per step up to the checkpoint
+ *   metrics.jsonl                     one line per step up to the checkpoint
  *
  * Saving is atomic as a whole: the new checkpoint is written into a temp folder, then the old
  * `checkpoint/` is renamed aside, the temp folder renamed into place and the old one removed.
  * A crash at any moment leaves either `checkpoint/` or `.checkpoint-old/` complete; loading
  * falls back to the latter.
  */
-export const STATE_FORMAT = 'llm-pretrain-state'
-export const STATE_VERSION = 1
+export const STATE_FORMAT = 'llm-train-state'
+export const STATE_VERSION = 2
 
 export interface RunState {
   format: typeof STATE_FORMAT
   version: number
+  kind: 'pretrain' | 'finetune'
   /** optimisation steps done */
   step: number
-  sampler: SamplerState
+  /** the batch source's state (JSON) */
+  sampler: unknown
   options: TrainOptions
-  config: LlamaConfig
-  /** sha256 of the training token stream: resuming on other data is refused */
+  /** sha256 of the training data as tokens: resuming on other data is refused */
   dataHash: string
   /** wall-clock seconds of training so far (all sessions) */
   wallSeconds: number
   trainLoss?: number
   valLoss?: number
+  /** job-specific (e.g. the LoRA setup) */
+  extra?: Record<string, unknown>
 }
 
 export interface Checkpoint {
@@ -48,20 +49,15 @@ export interface Checkpoint {
   optimizer: OptimizerState
 }
 
-/** everything outside checkpoint/ that is rewritten at each save */
-export interface FolderFiles {
-  hfConfig: Record<string, unknown>
-  generationConfig: Record<string, unknown>
-  tokenizerJson?: string
-  tokenizerConfigJson?: string
-  metricsLines: string[]
-}
-
 function f32(shape: number[], data: Float32Array): SafeTensor {
   return { dtype: 'F32', shape, data }
 }
 
-export function saveCheckpoint(dir: string, ck: Checkpoint, shapes: Map<string, number[]>, files: FolderFiles): void {
+/**
+ * Save checkpoint/ atomically, then let the job rewrite its outputs (`writeOutputs(dir,
+ * checkpointWeightsFile)`), then metrics.jsonl.
+ */
+export function saveCheckpoint(dir: string, ck: Checkpoint, shapes: Map<string, number[]>, metricsLines: string[], writeOutputs: (dir: string, weightsFile: string) => void): void {
   mkdirs(dir)
   const tmp = join(dir, `.checkpoint-tmp-${randomBytes(4).toString('hex')}`)
   const final = join(dir, 'checkpoint')
@@ -81,27 +77,23 @@ export function saveCheckpoint(dir: string, ck: Checkpoint, shapes: Map<string, 
     rmSync(tmp, { recursive: true, force: true })
     throw fileError(dir, e, 'cannot save checkpoint')
   }
-  writeModelFolder(dir, files)
+  writeOutputs(dir, join(final, 'model.safetensors'))
+  writeFileAtomic(join(dir, 'metrics.jsonl'), metricsLines.map((l) => l + '\n').join(''))
 }
 
-/** The Hugging Face files beside checkpoint/, each replaced atomically. */
-function writeModelFolder(dir: string, files: FolderFiles): void {
-  const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n'
-  writeFileAtomic(join(dir, 'config.json'), json(files.hfConfig))
-  writeFileAtomic(join(dir, 'generation_config.json'), json(files.generationConfig))
-  if (files.tokenizerJson) writeFileAtomic(join(dir, 'tokenizer.json'), files.tokenizerJson)
-  if (files.tokenizerConfigJson) writeFileAtomic(join(dir, 'tokenizer_config.json'), files.tokenizerConfigJson)
-  // model.safetensors: a hard link to the checkpoint's copy (no second copy of the weights),
-  // renamed over the old one so readers never see a missing or half-written file.
-  const tmp = join(dir, `.model.safetensors.${randomBytes(4).toString('hex')}.tmp`)
+/**
+ * Put `file` at `dest` as a hard link (no second copy of the weights; a copy where the file
+ * system has no hard links), renamed over the old one so readers never see a missing or
+ * half-written file.
+ */
+export function linkInto(file: string, dest: string): void {
+  const tmp = `${dest}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    linkSync(join(dir, 'checkpoint', 'model.safetensors'), tmp)
+    linkSync(file, tmp)
   } catch {
-    copyFileSync(join(dir, 'checkpoint', 'model.safetensors'), tmp) // file systems without hard links
+    copyFileSync(file, tmp)
   }
-  renameSync(tmp, join(dir, 'model.safetensors'))
-  exportOnnx(dir)
-  writeFileAtomic(join(dir, 'metrics.jsonl'), files.metricsLines.map((l) => l + '\n').join(''))
+  renameSync(tmp, dest)
 }
 
 /** true if DIR holds a checkpoint (complete, or the fallback of an interrupted save) */
@@ -119,7 +111,7 @@ export function loadCheckpoint(dir: string): Checkpoint & { metricsLines: string
     throw fileError(join(where, 'state.json'), e, 'cannot read run state')
   }
   if (state.format !== STATE_FORMAT || state.version !== STATE_VERSION) {
-    throw new LlmError(`unsupported run state (format ${String(state.format)} v${String(state.version)})`, { where: join(where, 'state.json') })
+    throw new LlmError(`unsupported run state (format ${String(state.format)} v${String(state.version)})`, { where: join(where, 'state.json'), hint: 'it was written by another version of llm; start a new run' })
   }
   const weights = readSafetensors(join(where, 'model.safetensors'))
   const moments = readSafetensors(join(where, 'optimizer.safetensors'))

@@ -54,7 +54,7 @@ export const FIELDS: Record<string, Field> = {
   data: { key: 'data', kind: 'strings', help: 'training data: text, JSONL ({"text": …} per line) or llm.c token files' },
   out: { key: 'out', kind: 'string', help: 'output folder (a Hugging Face model folder plus run state)' },
   tokenizer: { key: 'tokenizer', kind: 'string', help: 'PATH (tokenizer.json / model folder), bytes, char, or bpe:N to train one [default: the --init folder\'s, else bytes]' },
-  init: { key: 'init', kind: 'string', help: 'start from a Hugging Face Llama folder (config.json + model.safetensors)' },
+  init: { key: 'init', kind: 'string', help: 'start from a Hugging Face folder (config.json + safetensors) of any supported family: llama, mistral, qwen2, phi3, gemma' },
   layers: { key: 'layers', kind: 'int', min: 1, help: 'transformer blocks [default: 4]' },
   dim: { key: 'dim', kind: 'int', min: 1, help: 'hidden size [default: 128]' },
   heads: { key: 'heads', kind: 'int', min: 1, help: 'attention heads [default: 4]' },

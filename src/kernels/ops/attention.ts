@@ -24,16 +24,28 @@ import type { Tape, Value } from '../autodiff/tape.js'
 const MS = 'com.microsoft'
 
 /**
- * Additive causal mask [T, T]: 0 on and below the diagonal, −∞ above. Built in the graph
- * (ConstantOfShape + Trilu, folded by ORT at load) so long contexts add no T² bytes to the model.
+ * Additive attention mask: 0 where query i may see key j, −∞ elsewhere. Causal (j ≤ i); with
+ * `window` > 0 also i − j < window (Mistral's sliding window); with `segmentIds` int64 [B, T]
+ * (packed rows) also same segment, so packed samples never see each other — then the mask is
+ * [B, 1, T, T], else [T, T]. Built in the graph (ConstantOfShape + Trilu, folded by ORT at load)
+ * so long contexts add no T² bytes to the model.
  */
-export function causalMask(t: Tape, T: number): string {
+export function attentionMask(t: Tape, T: number, window = 0, segmentIds?: string): string {
   const g = t.g
   const full = g.op('ConstantOfShape', [t.ints([T, T])], { value: { kind: 'tensor', dtype: 'float32', dims: [1], data: Float32Array.of(-Infinity) } })
-  return g.op('Trilu', [full, g.const('int64', [], [1])], { upper: 1 })
+  let mask = g.op('Trilu', [full, g.const('int64', [], [1])], { upper: 1 })
+  if (window > 0 && window < T) mask = g.op('Add', [mask, g.op('Trilu', [full, g.const('int64', [], [-window])], { upper: 0 })])
+  if (!segmentIds) return mask
+  const same = g.op('Equal', [g.op('Unsqueeze', [segmentIds, t.ints([2])]), g.op('Unsqueeze', [segmentIds, t.ints([1])])]) // [B, T, T]
+  return g.op('Unsqueeze', [g.op('Where', [same, mask, g.const('float32', [], [-Infinity])]), t.ints([1])])
 }
 
-/** q [B, NH, T, D], k and v [B, NKV, T, D] → o [B, NH, T, D]. `mask` from causalMask(T). */
+/** The plain causal mask [T, T]. */
+export function causalMask(t: Tape, T: number): string {
+  return attentionMask(t, T)
+}
+
+/** q [B, NH, T, D], k and v [B, NKV, T, D] → o [B, NH, T, D]. `mask` from attentionMask: [T, T] or [B, 1, T, T]. */
 export function causalAttention(t: Tape, q: Value, k: Value, v: Value, mask: string): Value {
   const g = t.g
   const [B, NH, T, D] = q.shape

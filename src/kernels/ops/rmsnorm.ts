@@ -15,9 +15,14 @@
 import { float } from '../onnx/graph.js'
 import type { Tape, Value } from '../autodiff/tape.js'
 
-export function rmsNorm(t: Tape, x: Value, w: Value, eps: number): Value {
-  const [y, r] = t.g.opN('SimplifiedLayerNormalization', [x.name, w.name], 2, { axis: -1, epsilon: float(eps), stash_type: 1 })
-  return withBackward(t, x, w, y, r, t.g.op('Mul', [x.name, r]))
+/**
+ * `offset` 1 scales by (1 + w) (Gemma's RMSNorm): the forward reads w + 1, and since
+ * d(w + 1)/dw = 1 the backward rule is the same with g = dy · (w + 1).
+ */
+export function rmsNorm(t: Tape, x: Value, w: Value, eps: number, offset: 0 | 1 = 0): Value {
+  const scale = offset === 0 ? w.name : t.g.op('Add', [w.name, t.scalar(offset)])
+  const [y, r] = t.g.opN('SimplifiedLayerNormalization', [x.name, scale], 2, { axis: -1, epsilon: float(eps), stash_type: 1 })
+  return withBackward(t, x, w, scale, y, r, t.g.op('Mul', [x.name, r]))
 }
 
 /** The same forward in standard ONNX ops (reference for the fused kernel). */
@@ -26,10 +31,11 @@ export function rmsNormPlain(t: Tape, x: Value, w: Value, eps: number): Value {
   const meanSq = g.op('ReduceMean', [g.op('Mul', [x.name, x.name])], { axes: [-1], keepdims: 1 })
   const r = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSq, t.scalar(eps)])])])
   const xhat = g.op('Mul', [x.name, r])
-  return withBackward(t, x, w, g.op('Mul', [xhat, w.name]), r, xhat)
+  return withBackward(t, x, w, w.name, g.op('Mul', [xhat, w.name]), r, xhat)
 }
 
-function withBackward(t: Tape, x: Value, w: Value, y: string, r: string, xhat: string): Value {
+/** `scale` is the tensor the forward multiplied by: w, or w + offset */
+function withBackward(t: Tape, x: Value, w: Value, scale: string, y: string, r: string, xhat: string): Value {
   const g = t.g
   const [M, C] = x.shape
   return t.record('rmsNorm', [x, w], [{ name: y, shape: [M, C] }], ([dy], [needX, needW]) => {
@@ -37,7 +43,7 @@ function withBackward(t: Tape, x: Value, w: Value, y: string, r: string, xhat: s
     const dw = needW ? g.op('ReduceSum', [g.op('Mul', [dy, xhat]), t.ints([0])], { keepdims: 0 }) : undefined
     let dx: string | undefined
     if (needX) {
-      const gx = g.op('Mul', [dy, w.name])
+      const gx = g.op('Mul', [dy, scale])
       const proj = g.op('ReduceMean', [g.op('Mul', [gx, xhat])], { axes: [-1], keepdims: 1 })
       dx = g.op('Mul', [g.op('Sub', [gx, g.op('Mul', [xhat, proj])]), r])
     }

@@ -10,8 +10,10 @@
  * (Note: llama2.c's interleaved RoPE is a different pairing; HF checkpoints use this one.)
  */
 import type { Tape, Value } from '../autodiff/tape.js'
+import { ropeTables as modelRopeTables, rotateHalf, type Rope } from '../model/rope.js'
 
 export interface RopeTables {
+  /** [T, D], or [B, 1, T, D] for packed rows */
   cos: string
   sin: string
   /** S [D, D]: x @ S = rotate_half(x) */
@@ -21,32 +23,30 @@ export interface RopeTables {
 }
 
 /**
- * cos/sin tables as float32 initializers [T, D]. Each step is rounded to float32 the way
- * PyTorch computes it in float32 (inv_freq, then pos · inv_freq, then cos/sin).
+ * Tables for T positions from the model's RoPE numbers (src/kernels/model/rope.ts, which rounds
+ * as transformers does and covers scaling and partial rotary): cos/sin [T, D] initializers, or —
+ * with `positionIds` int64 [B, T] (packed rows whose positions restart per sample) — those tables
+ * gathered per row and viewed [B, 1, T, D] to broadcast over heads.
  */
-export function ropeTables(t: Tape, T: number, D: number, theta: number): RopeTables {
-  const half = D / 2
-  const cos = new Float32Array(T * D)
-  const sin = new Float32Array(T * D)
-  for (let i = 0; i < half; i++) {
-    const inv = Math.fround(Math.pow(theta, Math.fround(-(2 * i) / D)))
-    for (let p = 0; p < T; p++) {
-      const a = Math.fround(p * inv)
-      cos[p * D + i] = cos[p * D + half + i] = Math.cos(a)
-      sin[p * D + i] = sin[p * D + half + i] = Math.sin(a)
-    }
-  }
-  // rotate_half(x)_i = −x_{i+half} (i < half), x_{i−half} (i ≥ half);  (x @ S)_i = Σ_j x_j S[j, i]
+export function ropeTables(t: Tape, rope: Rope, D: number, T: number, positionIds?: string): RopeTables {
+  const { cos, sin } = modelRopeTables(rope, D, T)
+  // rotate_half(x)_i = sign_i · x_{source_i};  (x @ S)_i = Σ_j x_j S[j, i]
+  const { source, sign } = rotateHalf(rope, D)
   const S = new Float32Array(D * D)
   const ST = new Float32Array(D * D)
   for (let i = 0; i < D; i++) {
-    const j = i < half ? i + half : i - half
-    const sign = i < half ? -1 : 1
-    S[j * D + i] = sign
-    ST[i * D + j] = sign
+    S[source[i] * D + i] = sign[i]
+    ST[i * D + source[i]] = sign[i]
   }
   const init = (name: string, dims: number[], data: Float32Array) => t.g.initializer(t.g.fresh(name), 'float32', dims, data)
-  return { cos: init('rope_cos', [T, D], cos), sin: init('rope_sin', [T, D], sin), rotate: init('rope_rotate', [D, D], S), rotateT: init('rope_rotate_t', [D, D], ST) }
+  let cosT = init('rope_cos', [T, D], cos)
+  let sinT = init('rope_sin', [T, D], sin)
+  if (positionIds) {
+    const rows = (table: string) => t.g.op('Unsqueeze', [t.g.op('Gather', [table, positionIds], { axis: 0 }), t.ints([1])]) // [B, 1, T, D]
+    cosT = rows(cosT)
+    sinT = rows(sinT)
+  }
+  return { cos: cosT, sin: sinT, rotate: init('rope_rotate', [D, D], S), rotateT: init('rope_rotate_t', [D, D], ST) }
 }
 
 /** x [..., T, D] (T, D the last two axes) rotated by position. */

@@ -5,6 +5,8 @@
  *   transpose   y = transpose(x, perm)     dx = transpose(dy, perm⁻¹)
  *   add         y = a + b (same shape)     da = dy, db = dy          (the residual stream)
  *   split       y_i = x[..., slice_i]      dx = concat(dy_i)          (last axis; zeros where no grad)
+ *   scale       y = x · c (constant)       dx = dy · c                (Gemma's embedding scale, LoRA scaling)
+ *   addBias     y = x[M, N] + b[N]         dx = dy, db = Σ_m dy       (nn.Linear's bias)
  */
 import { LlmError } from '../../core/errors.js'
 import type { Tape, Value } from '../autodiff/tape.js'
@@ -39,4 +41,20 @@ export function splitLast(t: Tape, x: Value, sizes: number[]): Value[] {
     const parts = dys.map((dy, i) => dy ?? t.zeros(outs[i].shape))
     return [t.g.op('Concat', parts, { axis })]
   })
+}
+
+export function scale(t: Tape, x: Value, c: number): Value {
+  const y = t.g.op('Mul', [x.name, t.scalar(c)])
+  return t.record('scale', [x], [{ name: y, shape: x.shape }], ([dy]) => [dy ? t.g.op('Mul', [dy, t.scalar(c)]) : undefined])[0]
+}
+
+export function addBias(t: Tape, x: Value, b: Value): Value {
+  if (x.shape.length !== 2 || b.shape.length !== 1 || b.shape[0] !== x.shape[1]) {
+    throw new LlmError(`addBias: x [${x.shape.join(',')}] + b [${b.shape.join(',')}] does not fit (x must be [M, N], b [N])`)
+  }
+  const y = t.g.op('Add', [x.name, b.name])
+  return t.record('addBias', [x, b], [{ name: y, shape: x.shape }], ([dy], [needX, needB]) => [
+    needX ? dy : undefined,
+    needB && dy ? t.g.op('ReduceSum', [dy, t.ints([0])], { keepdims: 0 }) : undefined,
+  ])[0]
 }

@@ -1,5 +1,5 @@
 /**
- * The parameter layout: the tensors of `llamaParamSpecs` in order. The step graphs take each
+ * The parameter layout: the trained tensors (paramSpecs, or LoRA's A/B) in order. The step graphs take each
  * parameter and each AdamW moment as its own input and return each updated tensor as its own
  * output (not one flat [N] buffer): onnxruntime-node hands every output back in a freshly
  * allocated buffer, and a 52 MB buffer is above glibc's mmap threshold, so each step paid page
@@ -9,7 +9,7 @@
  * at 12.9M parameters, 1 thread).
  */
 import { LlmError } from '../../core/errors.js'
-import type { ParamSpec } from './llama.js'
+import type { ParamSpec } from '../model/params.js'
 
 export interface FlatLayout {
   readonly specs: readonly ParamSpec[]

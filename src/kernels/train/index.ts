@@ -1,10 +1,8 @@
-/** The training engine: a whole Llama training step as one ONNX graph (see train-contract). */
+/** The training engine: a whole training step of any model family as one ONNX graph. */
 export { TrainSession } from './session.js'
-export type { TrainSessionOptions, TrainState, StepOptions, StepResult } from './session.js'
-export { llamaParamSpecs, initLlamaParams, checkConfig, llamaLoss } from './llama.js'
-export type { LlamaConfig, ParamSpec } from './llama.js'
+export type { TrainSessionOptions, TrainState, StepOptions, StepResult, Batch } from './session.js'
 export type { AdamWConfig } from './adamw.js'
-export { buildTrainGraph } from './step-graph.js'
+export { buildTrainGraph, batchInputs } from './step-graph.js'
 export type { TrainGraphKind, TrainGraphSpec } from './step-graph.js'
 export { flatLayout, packTensors, unpackTensors } from './flat.js'
 export type { FlatLayout } from './flat.js'

@@ -1,7 +1,8 @@
 /**
- * TrainSession: a Llama training step as ONE onnxruntime run. Parameters and AdamW moments live
- * here as one float32 buffer per tensor (layout order); each step feeds them in and adopts the
- * updated buffers the graph returns (inputs are zero-copy, outputs are fresh buffers each run).
+ * TrainSession: a model's training step as ONE onnxruntime run. Trained tensors and their AdamW
+ * moments live here as one float32 buffer per tensor (layout order); each step feeds them in and
+ * adopts the updated buffers the graph returns (inputs are zero-copy, outputs are fresh buffers
+ * each run). Frozen tensors (a LoRA base) are fed as they are every step: no gradient, no moments.
  *
  * Gradient accumulation: `step(..., { accumulate: true })` runs the 'grad' graph and adds this
  * micro-batch's gradient to a running sum (fed back in as `grad_in`); the next step without
@@ -12,14 +13,32 @@
  */
 import { LlmError, usageError } from '../../core/errors.js'
 import { ModelSession, tensor, type Feeds } from '../../core/runtime/ort.js'
+import type { ModelConfig } from '../model/config.js'
+import { initParams, paramSpecs, type ParamSpec } from '../model/params.js'
+import type { LoraModule } from '../model/train.js'
 import type { AdamWConfig } from './adamw.js'
 import { flatLayout, packTensors, tensorName, unpackTensors, zeroTensors, type FlatLayout } from './flat.js'
-import { initLlamaParams, llamaParamSpecs, type LlamaConfig } from './llama.js'
-import { buildTrainGraph, type TrainGraphKind } from './step-graph.js'
+import { batchInputs, buildTrainGraph, type TrainGraphKind } from './step-graph.js'
+
+/** One micro-batch: int32 [B, T] each; positions and segments for packed rows. */
+export interface Batch {
+  inputIds: Int32Array
+  targets: Int32Array
+  positionIds?: Int32Array
+  segmentIds?: Int32Array
+}
 
 export interface TrainSessionOptions {
-  config: LlamaConfig
+  config: ModelConfig
   adamw: AdamWConfig
+  /** the trained tensors; default every tensor of the model */
+  trainable?: ParamSpec[]
+  /** tensors read but not trained, with their values (checked against the model's shapes) */
+  frozen?: Map<string, Float32Array>
+  /** LoRA adapters: module → names of its A/B tensors among `trainable` */
+  lora?: Map<string, LoraModule>
+  /** rows hold several samples: batches carry positionIds and segmentIds */
+  packed?: boolean
   batchSize: number
   seqLen: number
   /** onnxruntime device name (see core/runtime/ort.ts DEVICES); default cpu */
@@ -53,6 +72,8 @@ export interface StepResult {
 
 export class TrainSession {
   readonly layout: FlatLayout
+  private readonly frozenSpecs: ParamSpec[]
+  private readonly frozen: Float32Array[]
   private readonly sessions = new Map<TrainGraphKind, ModelSession>()
   private params?: Float32Array[]
   private m: Float32Array[]
@@ -64,7 +85,10 @@ export class TrainSession {
   private constructor(readonly opts: TrainSessionOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw usageError(`batch size must be a positive integer, got ${opts.batchSize}`)
     if (!Number.isInteger(opts.seqLen) || opts.seqLen <= 0) throw usageError(`sequence length must be a positive integer, got ${opts.seqLen}`)
-    this.layout = flatLayout(llamaParamSpecs(opts.config))
+    const all = paramSpecs(opts.config)
+    this.frozenSpecs = opts.frozen ? all.filter((sp) => opts.frozen!.has(sp.name)) : []
+    this.frozen = opts.frozen ? packTensors(flatLayout(this.frozenSpecs), opts.frozen, 'frozen weights') : []
+    this.layout = flatLayout(opts.trainable ?? all)
     this.m = zeroTensors(this.layout)
     this.v = zeroTensors(this.layout)
   }
@@ -75,7 +99,7 @@ export class TrainSession {
     return s
   }
 
-  /** number of parameters (tied embeddings counted once) */
+  /** number of trained parameters (tied embeddings counted once) */
   get numParams(): number { return this.layout.total }
   get stepsTaken(): number { return this.stepCount }
 
@@ -104,8 +128,8 @@ export class TrainSession {
     }
   }
 
-  async step(inputIds: Int32Array, targets: Int32Array, lr: number, opts: StepOptions = {}): Promise<StepResult> {
-    const feeds = this.batchFeeds(inputIds, targets)
+  async step(batch: Batch, lr: number, opts: StepOptions = {}): Promise<StepResult> {
+    const feeds = this.batchFeeds(batch)
     if (opts.accumulate) {
       this.addTensorFeeds(feeds, 'g_in', this.gradSum ?? zeroTensors(this.layout))
       const out = await (await this.session('grad')).run(feeds)
@@ -135,28 +159,19 @@ export class TrainSession {
   }
 
   /**
-   * K optimisation steps in one onnxruntime run (K = lrs.length): `inputIds`/`targets` hold the K
+   * K optimisation steps in one onnxruntime run (K = lrs.length): the batch arrays hold the K
    * batches back to back ([K, B, T]). Same results as K calls of `step`, but the parameter and
    * moment buffers cross between onnxruntime and JS once instead of K times (fresh output buffers
    * each run; on a GPU it saves K−1 host round trips of the whole state).
    */
-  async stepMany(inputIds: Int32Array, targets: Int32Array, lrs: readonly number[]): Promise<StepResult[]> {
-    const { batchSize: B, seqLen: T } = this.opts
+  async stepMany(batches: Batch, lrs: readonly number[]): Promise<StepResult[]> {
     const K = lrs.length
     if (this.gradSum) throw usageError('stepMany cannot follow an accumulating step; finish the accumulation with step() first')
     if (K === 0) return []
-    if (inputIds.length !== K * B * T || targets.length !== K * B * T) {
-      throw usageError(`${K} steps need ${K}×${B}×${T} = ${K * B * T} tokens, got ${inputIds.length} ids and ${targets.length} targets`)
-    }
     for (const lr of lrs) if (!(lr >= 0) || !Number.isFinite(lr)) throw usageError(`learning rate must be a finite number ≥ 0, got ${lr}`)
-    this.checkIds(inputIds, targets)
-    const feeds: Feeds = {
-      input_ids: tensor('int32', inputIds, [K, B, T]),
-      targets: tensor('int32', targets, [K, B, T]),
-      lr: tensor('float32', Float32Array.from(lrs), [K]),
-      step: tensor('float32', Float32Array.of(this.stepCount + 1), []),
-    }
-    this.addTensorFeeds(feeds, 'p', this.currentParams())
+    const feeds = this.batchFeeds(batches, K)
+    feeds.lr = tensor('float32', Float32Array.from(lrs), [K])
+    feeds.step = tensor('float32', Float32Array.of(this.stepCount + 1), [])
     this.addTensorFeeds(feeds, 'm', this.m)
     this.addTensorFeeds(feeds, 'v', this.v)
     const out = await (await this.session('multi')).run(feeds)
@@ -170,15 +185,15 @@ export class TrainSession {
   }
 
   /** Loss and per-tensor gradients of a batch, without updating (diagnostics and tests). */
-  async gradients(inputIds: Int32Array, targets: Int32Array): Promise<{ loss: number; gradNorm: number; grads: Map<string, Float32Array> }> {
-    const feeds = this.batchFeeds(inputIds, targets)
+  async gradients(batch: Batch): Promise<{ loss: number; gradNorm: number; grads: Map<string, Float32Array> }> {
+    const feeds = this.batchFeeds(batch)
     this.addTensorFeeds(feeds, 'g_in', zeroTensors(this.layout))
     const out = await (await this.session('grad')).run(feeds)
     return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data), grads: new Map(this.layout.specs.map((s) => [s.name, out[tensorName('g_out', s)].data as Float32Array])) }
   }
 
-  async evalLoss(inputIds: Int32Array, targets: Int32Array): Promise<number> {
-    const out = await (await this.session('eval')).run(this.batchFeeds(inputIds, targets))
+  async evalLoss(batch: Batch): Promise<number> {
+    const out = await (await this.session('eval')).run(this.batchFeeds(batch))
     return scalar(out.loss.data)
   }
 
@@ -188,29 +203,37 @@ export class TrainSession {
   }
 
   private currentParams(): Float32Array[] {
-    this.params ??= packTensors(this.layout, initLlamaParams(this.opts.config, this.opts.seed ?? 0), 'weights')
+    if (!this.params) {
+      if (this.opts.trainable) throw new LlmError('no starting values for the trained tensors', { hint: 'call setState first' })
+      this.params = packTensors(this.layout, initParams(this.opts.config, this.opts.seed ?? 0), 'weights')
+    }
     return this.params
   }
 
-  private addTensorFeeds(feeds: Feeds, role: string, data: readonly Float32Array[]): void {
-    this.layout.specs.forEach((s, i) => { feeds[tensorName(role, s)] = tensor('float32', data[i], s.shape) })
+  private addTensorFeeds(feeds: Feeds, role: string, data: readonly Float32Array[], specs: readonly ParamSpec[] = this.layout.specs): void {
+    specs.forEach((s, i) => { feeds[tensorName(role, s)] = tensor('float32', data[i], s.shape) })
   }
 
   private tensorOutputs(out: Record<string, { data: unknown }>, role: string): Float32Array[] {
     return this.layout.specs.map((s) => out[tensorName(role, s)].data as Float32Array)
   }
 
-  private batchFeeds(inputIds: Int32Array, targets: Int32Array): Feeds {
+  /** feeds for one batch, or K stacked batches ([K, B, T]) for stepMany */
+  private batchFeeds(batch: Batch, K?: number): Feeds {
     const { batchSize: B, seqLen: T } = this.opts
-    if (inputIds.length !== B * T || targets.length !== B * T) {
-      throw usageError(`batch must be ${B}×${T} = ${B * T} tokens, got ${inputIds.length} ids and ${targets.length} targets`)
+    const dims = K === undefined ? [B, T] : [K, B, T]
+    const n = dims.reduce((a, b) => a * b, 1)
+    const arrays: Record<string, Int32Array | undefined> = { input_ids: batch.inputIds, targets: batch.targets, position_ids: batch.positionIds, segment_ids: batch.segmentIds }
+    const feeds: Feeds = {}
+    for (const name of batchInputs(this.opts.packed ?? false)) {
+      const a = arrays[name]
+      if (!a) throw usageError(`this session trains packed rows: the batch needs ${name}`)
+      if (a.length !== n) throw usageError(`${K === undefined ? 'batch' : `${K} steps`} must be ${dims.join('×')} = ${n} tokens, got ${a.length} in ${name}`)
+      feeds[name] = tensor('int32', a, dims)
     }
-    this.checkIds(inputIds, targets)
-    const feeds: Feeds = {
-      input_ids: tensor('int32', inputIds, [B, T]),
-      targets: tensor('int32', targets, [B, T]),
-    }
+    this.checkIds(batch.inputIds, batch.targets)
     this.addTensorFeeds(feeds, 'p', this.currentParams())
+    this.addTensorFeeds(feeds, 'f', this.frozen, this.frozenSpecs)
     return feeds
   }
 
@@ -225,8 +248,8 @@ export class TrainSession {
   private async session(kind: TrainGraphKind): Promise<ModelSession> {
     let s = this.sessions.get(kind)
     if (!s) {
-      const { config, adamw, batchSize, seqLen, device, threads } = this.opts
-      const graph = buildTrainGraph({ kind, config, adamw, layout: this.layout, batchSize, seqLen })
+      const { config, adamw, batchSize, seqLen, device, threads, lora, packed } = this.opts
+      const graph = buildTrainGraph({ kind, config, adamw, layout: this.layout, frozen: this.frozenSpecs, lora, packed, batchSize, seqLen })
       s = await ModelSession.create(graph.toBytes().model, { device, threads })
       this.sessions.set(kind, s)
     }

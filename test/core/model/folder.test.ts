@@ -46,7 +46,7 @@ describe('readModelFolder', () => {
   it('decoder_model_merged.onnx is found when model.onnx is absent; no ONNX at all is a clear error', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'config.json'), '{"eos_token_id": 5, "max_position_embeddings": 64}')
-    expect(() => readModelFolder(dir)).toThrow(/no ONNX model in this folder/)
+    expect(() => readModelFolder(dir)).toThrow(/no ONNX model and no safetensors weights in this folder/)
     mkdirSync(join(dir, 'onnx'))
     writeFileSync(join(dir, 'onnx/decoder_model_merged.onnx'), '')
     expect(readModelFolder(dir)).toMatchObject({ onnxFile: join(dir, 'onnx/decoder_model_merged.onnx'), eosTokenIds: [5], contextLength: 64 })

@@ -3,21 +3,32 @@ import { existsSync, mkdtempSync, renameSync, readdirSync, statSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, STATE_FORMAT, STATE_VERSION, type RunState } from '../../../src/core/train/checkpoint.js'
-import { initLlamaParams, llamaParamSpecs, type LlamaConfig } from '../../../src/kernels/train/index.js'
+import { initParams, newLlamaConfigJson, paramSpecs, readModelConfig } from '../../../src/kernels/model/index.js'
+import { exportOnnx } from '../../../src/core/convert/onnx.js'
+import { linkInto } from '../../../src/core/train/checkpoint.js'
+import { writeFileSync } from 'node:fs'
 import { resolveOptions } from '../../../src/core/train/options.js'
 import { readSafetensors } from '../../../src/core/safetensors.js'
 
-const config: LlamaConfig = { vocabSize: 20, hiddenSize: 8, intermediateSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, ropeTheta: 10000, rmsNormEps: 1e-5, tieWordEmbeddings: true, maxPositionEmbeddings: 8 }
-const shapes = new Map(llamaParamSpecs(config).map((s) => [s.name, s.shape]))
+const configJson = newLlamaConfigJson({ vocabSize: 20, hiddenSize: 8, intermediateSize: 16, numLayers: 1, numHeads: 2, numKvHeads: 1, maxPositionEmbeddings: 8, tieWordEmbeddings: true })
+const config = readModelConfig(configJson)
+const shapes = new Map(paramSpecs(config).map((s) => [s.name, s.shape]))
+
+/** what pretrain writes beside checkpoint/: config, the weights (linked), the graph */
+function writeOutputs(dir: string, weightsFile: string) {
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(configJson))
+  linkInto(weightsFile, join(dir, 'model.safetensors'))
+  exportOnnx(dir)
+}
 
 function save(dir: string, step: number) {
-  const params = initLlamaParams(config, step)
+  const params = initParams(config, step)
   const m = new Map([...params].map(([n, a]) => [n, a.map((x) => x * 0.5)]))
   const v = new Map([...params].map(([n, a]) => [n, a.map((x) => x * x)]))
-  const state: RunState = { format: STATE_FORMAT, version: STATE_VERSION, step, sampler: { rng: 123 + step, microBatch: step }, options: resolveOptions({}, { data: ['d'], out: dir }),
-    config, dataHash: 'h', wallSeconds: step }
+  const state: RunState = { format: STATE_FORMAT, version: STATE_VERSION, kind: 'pretrain', step, sampler: { rng: 123 + step, microBatch: step }, options: resolveOptions({}, { data: ['d'], out: dir }),
+    dataHash: 'h', wallSeconds: step }
   const metricsLines = Array.from({ length: step }, (_, i) => JSON.stringify({ step: i + 1, loss: 1 }))
-  saveCheckpoint(dir, { state, params, optimizer: { m, v, step } }, shapes, { hfConfig: { model_type: 'llama', vocab_size: 20, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, tie_word_embeddings: true }, generationConfig: {}, metricsLines })
+  saveCheckpoint(dir, { state, params, optimizer: { m, v, step } }, shapes, metricsLines, writeOutputs)
   return params
 }
 

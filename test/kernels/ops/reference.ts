@@ -48,26 +48,29 @@ export function ropeRef(x: Float64Array, B: number, H: number, T: number, D: num
 }
 
 /** causal softmax(q kᵀ/√D) v with k, v repeated (repeat_interleave) from NKV to NH heads. */
-export function attentionRef(q: Float64Array, k: Float64Array, v: Float64Array, B: number, NH: number, NKV: number, T: number, D: number): Float64Array {
+/** `visible(b, i, j)` (default: causal j ≤ i) says which keys query i of row b may see */
+export function attentionRef(q: Float64Array, k: Float64Array, v: Float64Array, B: number, NH: number, NKV: number, T: number, D: number,
+  visible: (b: number, i: number, j: number) => boolean = (_b, i, j) => j <= i): Float64Array {
   const G = NH / NKV
   const o = new Float64Array(B * NH * T * D)
   const at = (b: number, h: number, t: number, heads: number): number => ((b * heads + h) * T + t) * D
   for (let b = 0; b < B; b++) for (let h = 0; h < NH; h++) {
     const kv = Math.floor(h / G)
     for (let i = 0; i < T; i++) {
-      const s = new Float64Array(i + 1)
+      const s = new Float64Array(T)
       let max = -Infinity
-      for (let j = 0; j <= i; j++) {
+      for (let j = 0; j < T; j++) {
+        if (!visible(b, i, j)) continue
         let d = 0
         for (let c = 0; c < D; c++) d += q[at(b, h, i, NH) + c] * k[at(b, kv, j, NKV) + c]
         s[j] = d / Math.sqrt(D)
         max = Math.max(max, s[j])
       }
       let z = 0
-      for (let j = 0; j <= i; j++) { s[j] = Math.exp(s[j] - max); z += s[j] }
+      for (let j = 0; j < T; j++) { s[j] = visible(b, i, j) ? Math.exp(s[j] - max) : 0; z += s[j] }
       for (let c = 0; c < D; c++) {
         let acc = 0
-        for (let j = 0; j <= i; j++) acc += (s[j] / z) * v[at(b, kv, j, NKV) + c]
+        for (let j = 0; j < T; j++) acc += (s[j] / z) * v[at(b, kv, j, NKV) + c]
         o[at(b, h, i, NH) + c] = acc
       }
     }

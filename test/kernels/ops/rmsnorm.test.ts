@@ -16,3 +16,17 @@ describe.each([['fused kernel', rmsNorm], ['standard ops', rmsNormPlain]] as con
     expectClose(r)
   })
 })
+
+describe('RMSNorm with offset 1 (Gemma: x · rstd · (1 + w))', () => {
+  it('forward and gradients match float64 finite differences', async () => {
+    const [M, C, eps] = [4, 6, 1e-6]
+    const w = randn(C, 9).map((v) => 0.3 * v)
+    const r = await gradcheck(
+      (t, [x, wv]) => rmsNorm(t, x, wv, eps, 1),
+      [{ name: 'x', shape: [M, C], data: randn(M * C, 10) }, { name: 'w', shape: [C], data: w }],
+      [],
+      ([x, wv]) => rmsNormRef(x, wv.map((v) => 1 + v), M, C, eps),
+    )
+    expectClose(r)
+  })
+})

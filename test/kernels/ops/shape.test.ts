@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest'
-import { add, reshape, splitLast, transpose } from '../../../src/kernels/ops/shape.js'
+import { add, addBias, reshape, scale, splitLast, transpose } from '../../../src/kernels/ops/shape.js'
 import { expectClose, gradcheck, randn } from './gradcheck.js'
 
 describe('plumbing ops (reshape, transpose, split, add) and fan-out accumulation', () => {
@@ -24,6 +24,19 @@ describe('plumbing ops (reshape, transpose, split, add) and fan-out accumulation
         for (let m = 0; m < 12; m++) y[m] += x[m * 2]
         return y
       },
+    )
+    expectClose(r)
+  })
+})
+
+describe('scale and addBias', () => {
+  it('y = (x · 1.5) + b: gradients of x and b (Σ over rows) match finite differences', async () => {
+    const [M, N] = [3, 4]
+    const r = await gradcheck(
+      (t, [x, b]) => addBias(t, scale(t, x, 1.5), b),
+      [{ name: 'x', shape: [M, N], data: randn(M * N, 51) }, { name: 'b', shape: [N], data: randn(N, 52) }],
+      [],
+      ([x, b]) => x.map((v, i) => v * 1.5 + b[i % N]),
     )
     expectClose(r)
   })

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { LlmError } from '../../../src/core/errors.js'
-import { initLlamaParams, llamaParamSpecs, TrainSession, type LlamaConfig } from '../../../src/kernels/train/index.js'
+import { TrainSession } from '../../../src/kernels/train/index.js'
+import { initParams, paramSpecs, type ModelConfig } from '../../../src/kernels/model/index.js'
 import { loadTorchFixture, relL2 } from './torch-fixture.js'
 
 const f = loadTorchFixture('tied-gqa')
@@ -17,9 +18,9 @@ describe('TrainSession', () => {
     const parts = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: f.batchSize / 2, seqLen: f.seqLen, threads: 1 })
     whole.setState(f.model)
     parts.setState(f.model)
-    const ref = await whole.step(f.inputIds, f.targets, f.lr)
-    const a = await parts.step(half(f.inputIds, 0), half(f.targets, 0), f.lr, { accumulate: true })
-    const b = await parts.step(half(f.inputIds, 1), half(f.targets, 1), f.lr)
+    const ref = await whole.step(f, f.lr)
+    const a = await parts.step({ inputIds: half(f.inputIds, 0), targets: half(f.targets, 0) }, f.lr, { accumulate: true })
+    const b = await parts.step({ inputIds: half(f.inputIds, 1), targets: half(f.targets, 1) }, f.lr)
     expect(Math.abs((a.loss + b.loss) / 2 - ref.loss)).toBeLessThan(1e-5)
     expect(Math.abs(b.gradNorm - ref.gradNorm) / ref.gradNorm).toBeLessThan(1e-4)
     const w = whole.getState()
@@ -38,12 +39,12 @@ describe('TrainSession', () => {
   it('getState/setState round-trips weights, moments and the step count (bias correction continues)', async () => {
     const a = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: f.batchSize, seqLen: f.seqLen, threads: 1 })
     a.setState(f.model)
-    await a.step(f.inputIds, f.targets, f.lr)
+    await a.step(f, f.lr)
     const saved = a.getState()
-    const next = await a.step(f.inputIds, f.targets, f.lr)
+    const next = await a.step(f, f.lr)
     const b = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: f.batchSize, seqLen: f.seqLen, threads: 1 })
     b.setState(saved.params, { m: saved.m, v: saved.v, step: saved.step })
-    const resumed = await b.step(f.inputIds, f.targets, f.lr)
+    const resumed = await b.step(f, f.lr)
     expect(resumed.loss).toBe(next.loss)
     expect(b.getState().step).toBe(2)
     for (const [name, x] of a.getState().params) expect(b.getState().params.get(name), name).toEqual(x)
@@ -53,10 +54,10 @@ describe('TrainSession', () => {
 
   it('learns: loss falls over a few steps on a fixed batch', async () => {
     const s = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: f.batchSize, seqLen: f.seqLen, threads: 1 })
-    s.setState(initLlamaParams(f.config, 123))
-    const first = (await s.step(f.inputIds, f.targets, 1e-2)).loss
+    s.setState(initParams(f.config, 123))
+    const first = (await s.step(f, 1e-2)).loss
     let last = first
-    for (let i = 0; i < 9; i++) last = (await s.step(f.inputIds, f.targets, 1e-2)).loss
+    for (let i = 0; i < 9; i++) last = (await s.step(f, 1e-2)).loss
     expect(last).toBeLessThan(first - 0.5)
     await s.release()
   })
@@ -67,21 +68,21 @@ describe('TrainSession', () => {
     const n = f.targets.length
     const kept = [...Array(n).keys()].filter((i) => i % 3 !== 0)
     // per-position loss: every other target ignored
-    const single = async (i: number): Promise<number> => s.evalLoss(f.inputIds, f.targets.map((x, j) => (j === i ? x : -100)))
+    const single = async (i: number): Promise<number> => s.evalLoss({ inputIds: f.inputIds, targets: f.targets.map((x, j) => (j === i ? x : -100)) })
     let sum = 0
     for (const i of kept) sum += await single(i)
     const masked = f.targets.map((x, i) => (i % 3 === 0 ? (i % 2 ? -100 : -1) : x))
-    const r = await s.gradients(f.inputIds, masked)
+    const r = await s.gradients({ inputIds: f.inputIds, targets: masked })
     expect(Math.abs(r.loss - sum / kept.length)).toBeLessThan(1e-5)
-    expect(await s.evalLoss(f.inputIds, new Int32Array(n).fill(-100))).toBe(0)
+    expect(await s.evalLoss({ inputIds: f.inputIds, targets: new Int32Array(n).fill(-100) })).toBe(0)
     await s.release()
   })
 
   it('default initialisation follows the contract: normal(0, 0.02) matrices, ones for norms, seeded', () => {
-    const cfg: LlamaConfig = { ...f.config, hiddenSize: 64, vocabSize: 500 }
-    const a = initLlamaParams(cfg, 7)
-    const b = initLlamaParams(cfg, 7)
-    expect([...a.keys()]).toEqual(llamaParamSpecs(cfg).map((s) => s.name))
+    const cfg: ModelConfig = { ...f.config, hiddenSize: 64, vocabSize: 500 }
+    const a = initParams(cfg, 7)
+    const b = initParams(cfg, 7)
+    expect([...a.keys()]).toEqual(paramSpecs(cfg).map((s) => s.name))
     expect(a.get('model.norm.weight')!.every((x) => x === 1)).toBe(true)
     const e = a.get('model.embed_tokens.weight')!
     const mean = e.reduce((s, x) => s + x, 0) / e.length
@@ -89,7 +90,7 @@ describe('TrainSession', () => {
     expect(Math.abs(mean)).toBeLessThan(1e-3)
     expect(Math.abs(std - 0.02)).toBeLessThan(1e-3)
     expect(b.get('model.embed_tokens.weight')).toEqual(e)
-    expect(initLlamaParams(cfg, 8).get('model.embed_tokens.weight')).not.toEqual(e)
+    expect(initParams(cfg, 8).get('model.embed_tokens.weight')).not.toEqual(e)
   })
 
   it('passes the device option to onnxruntime (cuda is not installed here: a clear error, not a silent CPU run)', async () => {
@@ -101,8 +102,8 @@ describe('TrainSession', () => {
 
   it('rejects a batch of the wrong size and out-of-vocabulary ids with a clear error', async () => {
     const s = await TrainSession.create({ config: f.config, adamw: f.adamw, batchSize: 1, seqLen: 4, threads: 1 })
-    await expect(s.step(new Int32Array(3), new Int32Array(3), 1e-3)).rejects.toThrow(/batch must be 1×4 = 4 tokens/)
-    await expect(s.evalLoss(Int32Array.of(1, 2, 999, 3), Int32Array.of(1, 2, 3, 4))).rejects.toThrow(/token id 999 at position 2 is outside the vocabulary/)
+    await expect(s.step({ inputIds: new Int32Array(3), targets: new Int32Array(3) }, 1e-3)).rejects.toThrow(/batch must be 1×4 = 4 tokens/)
+    await expect(s.evalLoss({ inputIds: Int32Array.of(1, 2, 999, 3), targets: Int32Array.of(1, 2, 3, 4) })).rejects.toThrow(/token id 999 at position 2 is outside the vocabulary/)
     expect(() => s.setState(new Map([['nope', new Float32Array(1)]]))).toThrow(/unexpected tensor/)
     await s.release()
   })
@@ -122,8 +123,8 @@ describe('TrainSession.stepMany (K steps in one run, ONNX Loop)', () => {
     one.setState(f.model)
     many.setState(f.model)
     const singles: { loss: number; gradNorm: number }[] = []
-    for (let k = 0; k < K; k++) singles.push(await one.step(shift(f.inputIds, k), shift(f.targets, k), lrs[k]))
-    const multi = await many.stepMany(ids, tgs, lrs)
+    for (let k = 0; k < K; k++) singles.push(await one.step({ inputIds: shift(f.inputIds, k), targets: shift(f.targets, k) }, lrs[k]))
+    const multi = await many.stepMany({ inputIds: ids, targets: tgs }, lrs)
     expect(multi.length).toBe(K)
     multi.forEach((r, k) => {
       expect(Math.abs(r.loss - singles[k].loss), `loss ${k}`).toBeLessThan(1e-5)
@@ -139,7 +140,7 @@ describe('TrainSession.stepMany (K steps in one run, ONNX Loop)', () => {
       expect(relL2(b.v.get(name)!, a.v.get(name)!), `v of ${name}`).toBeLessThan(1e-4)
     }
     // and it continues: one more single step after the loop uses step count K + 1
-    expect((await many.step(f.inputIds, f.targets, f.lr)).loss).toBeCloseTo((await one.step(f.inputIds, f.targets, f.lr)).loss, 5)
+    expect((await many.step(f, f.lr)).loss).toBeCloseTo((await one.step(f, f.lr)).loss, 5)
     await one.release()
     await many.release()
   })

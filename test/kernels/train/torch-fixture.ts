@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { readSafetensors, tensorToFloat32 } from '../../../src/core/safetensors.js'
-import type { AdamWConfig, LlamaConfig } from '../../../src/kernels/train/index.js'
+import type { AdamWConfig } from '../../../src/kernels/train/index.js'
+import { readModelConfig, type ModelConfig } from '../../../src/kernels/model/index.js'
 import { repoRoot } from '../../helpers.js'
 
 export interface TorchFixture {
   dir: string
-  config: LlamaConfig
+  config: ModelConfig
   adamw: AdamWConfig
   lr: number
   batchSize: number
@@ -37,12 +38,7 @@ export function loadTorchFixture(name: string): TorchFixture {
   const c = json('config.json')
   const e = json('expected.json')
   const batch = json('batch.json') as { input_ids: number[][]; targets: number[][] }
-  const config: LlamaConfig = {
-    vocabSize: c.vocab_size, hiddenSize: c.hidden_size, intermediateSize: c.intermediate_size,
-    numHiddenLayers: c.num_hidden_layers, numAttentionHeads: c.num_attention_heads,
-    numKeyValueHeads: c.num_key_value_heads, ropeTheta: c.rope_theta, rmsNormEps: c.rms_norm_eps,
-    tieWordEmbeddings: c.tie_word_embeddings, maxPositionEmbeddings: c.max_position_embeddings,
-  }
+  const config = readModelConfig(c, resolve(dir, 'config.json'))
   const o = e.optimizer
   return {
     dir, config, lr: o.lr,

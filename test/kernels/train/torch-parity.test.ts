@@ -48,7 +48,7 @@ describe.each(FIXTURES)('one training step vs PyTorch: %s', (name) => {
 
   it('loss, gradient norm and every gradient match', async () => {
     const s = await session(f)
-    const r = await s.gradients(f.inputIds, f.targets)
+    const r = await s.gradients(f)
     await s.release()
     expect(relErr(r.loss, f.expected.loss), `loss ${r.loss} vs ${f.expected.loss}`).toBeLessThan(1e-5)
     expect(relErr(r.gradNorm, f.expected.grad_norm), `grad norm ${r.gradNorm} vs ${f.expected.grad_norm}`).toBeLessThan(TOL)
@@ -59,9 +59,9 @@ describe.each(FIXTURES)('one training step vs PyTorch: %s', (name) => {
 
   it('TrainSession.step: loss, grad norm and every weight change match AdamW in PyTorch', async () => {
     const s = await session(f)
-    const r = await s.step(f.inputIds, f.targets, f.lr)
+    const r = await s.step(f, f.lr)
     const state = s.getState()
-    const lossAfter = await s.evalLoss(f.inputIds, f.targets)
+    const lossAfter = await s.evalLoss(f)
     await s.release()
     expect(relErr(r.loss, f.expected.loss), `loss ${r.loss} vs ${f.expected.loss}`).toBeLessThan(1e-5)
     expect(relErr(r.gradNorm, f.expected.grad_norm), `grad norm ${r.gradNorm} vs ${f.expected.grad_norm}`).toBeLessThan(TOL)
@@ -74,9 +74,9 @@ describe.each(FIXTURES)('one training step vs PyTorch: %s', (name) => {
 
   it('gradient accumulation: two micro-batches of the same batch give the same update', async () => {
     const s = await session(f)
-    const first = await s.step(f.inputIds, f.targets, f.lr, { accumulate: true })
+    const first = await s.step(f, f.lr, { accumulate: true })
     expect(s.getState().step).toBe(0)
-    const last = await s.step(f.inputIds, f.targets, f.lr)
+    const last = await s.step(f, f.lr)
     const state = s.getState()
     await s.release()
     expect(relErr(first.loss, f.expected.loss)).toBeLessThan(1e-5)

@@ -5,7 +5,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ModelSession, tensor, type Tensor } from '../../../src/core/runtime/ort.js'
 import { readSafetensors } from '../../../src/core/safetensors.js'
-import { emitLlamaDecoder, exportLlamaOnnx, llamaConfigFromHf, readJsonFile, type LlamaConfig } from '../../../src/kernels/llama/index.js'
+import { emitDecoder, readModelConfig, type ModelConfig } from '../../../src/kernels/model/index.js'
+import { exportOnnx } from '../../../src/core/convert/onnx.js'
+import { readJson } from '../../../src/core/model/folder.js'
 import { readModel } from '../../../src/kernels/onnx/index.js'
 import { hasShared, repoRoot, shared } from '../../helpers.js'
 
@@ -14,19 +16,19 @@ const hasTorch = hasShared && existsSync(PY) && spawnSync(PY, ['-c', 'import tor
 const root = mkdtempSync(join(tmpdir(), 'llm-llama-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-interface Ref { dir: string; config: LlamaConfig; ids: number[][]; logits: Float32Array; session: ModelSession }
+interface Ref { dir: string; config: ModelConfig; ids: number[][]; logits: Float32Array; session: ModelSession }
 
 /** Run the PyTorch reference (test/fixtures/llama/torch_logits.py) and export our graph for its weights. */
 async function reference(name: string, args: string[]): Promise<Ref> {
   const dir = join(root, name)
   const r = spawnSync(PY, [join(repoRoot, 'test/fixtures/llama/torch_logits.py'), dir, shared('tools'), ...args], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(r.stderr)
-  const res = exportLlamaOnnx(dir)
+  const res = exportOnnx(dir)
   const buf = readFileSync(join(dir, 'logits.bin'))
   return {
     dir,
     config: res.config,
-    ids: (readJsonFile(join(dir, 'batch.json')).input_ids as number[][]),
+    ids: (readJson(join(dir, 'batch.json')).input_ids as number[][]),
     logits: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)),
     session: await ModelSession.create(res.file),
   }
@@ -34,7 +36,7 @@ async function reference(name: string, args: string[]): Promise<Ref> {
 
 const i64 = (rows: number[][]) => tensor('int64', rows.flat().map(BigInt), [rows.length, rows[0].length])
 
-function emptyCache(c: LlamaConfig, B: number): Record<string, Tensor> {
+function emptyCache(c: ModelConfig, B: number): Record<string, Tensor> {
   const out: Record<string, Tensor> = {}
   for (let i = 0; i < c.numLayers; i++) for (const k of ['key', 'value']) {
     out[`past_key_values.${i}.${k}`] = tensor('float32', new Float32Array(0), [B, c.numKvHeads, 0, c.headDim])
@@ -42,7 +44,7 @@ function emptyCache(c: LlamaConfig, B: number): Record<string, Tensor> {
   return out
 }
 
-function presentToPast(c: LlamaConfig, out: Record<string, Tensor>): Record<string, Tensor> {
+function presentToPast(c: ModelConfig, out: Record<string, Tensor>): Record<string, Tensor> {
   const past: Record<string, Tensor> = {}
   for (let i = 0; i < c.numLayers; i++) for (const k of ['key', 'value']) past[`past_key_values.${i}.${k}`] = out[`present.${i}.${k}`]
   return past
@@ -58,7 +60,7 @@ function maxDiff(ours: Float32Array, oursStart: number, ref: Float32Array, refSt
   return { diff, at }
 }
 
-describe.skipIf(!hasTorch)('Llama decoder graph vs the PyTorch reference (torch_reference.forward)', () => {
+describe.skipIf(!hasTorch)('decoder graph (llama) vs the PyTorch reference (torch_reference.forward)', () => {
   let gqa: Ref
   let tied: Ref
   beforeAll(async () => {
@@ -142,10 +144,10 @@ describe.skipIf(!hasTorch)('Llama decoder graph vs the PyTorch reference (torch_
       position_ids: i64(gqa.ids.map((r) => r.map((_, j) => j))),
       ...emptyCache(c, 2),
     })
-    const ext = exportLlamaOnnx(gqa.dir, { out: join(gqa.dir, 'onnx/ext.onnx'), externalDataAbove: 0 })
+    const ext = exportOnnx(gqa.dir, { out: join(gqa.dir, 'onnx/ext.onnx'), externalDataAbove: 0 })
     expect(ext.externalData).toBe('ext.onnx_data')
     expect(readModel(readFileSync(ext.file)).initializers.find((t) => t.name === 'lm_head.weight')!.external?.location).toBe('ext.onnx_data')
-    const o18 = exportLlamaOnnx(gqa.dir, { out: join(gqa.dir, 'onnx/opset18.onnx'), opset: 18 })
+    const o18 = exportOnnx(gqa.dir, { out: join(gqa.dir, 'onnx/opset18.onnx'), opset: 18 })
     for (const file of [ext.file, o18.file]) {
       const s = await ModelSession.create(file)
       const logits = (await s.run(feeds())).logits.data as Float32Array
@@ -168,19 +170,20 @@ describe.skipIf(!hasTorch)('Llama decoder graph vs the PyTorch reference (torch_
     expect(info.inputs.map((v) => v.name)).toHaveLength(3 + 2 * c.numLayers)
     expect(info.outputs[0]).toEqual({ name: 'logits', dtype: 'float32', dims: ['batch_size', 'sequence_length', c.vocabSize] })
     expect(info.outputs.map((v) => v.name).slice(1, 3)).toEqual(['present.0.key', 'present.0.value'])
+    expect(info.outputs.at(-1)).toEqual({ name: 'last_hidden_state', dtype: 'float32', dims: ['batch_size', 'sequence_length', c.hiddenSize] })
     expect(new Set(info.nodes.map((n) => n.domain))).toEqual(new Set(['']))
     expect(info.initializers.map((t) => t.name)).toContain('model.layers.1.mlp.down_proj.weight')
   })
 
   it('refuses missing or mis-shaped weights, naming the tensor', () => {
-    const c = llamaConfigFromHf(readJsonFile(join(gqa.dir, 'config.json')))
+    const c = readModelConfig(readJson(join(gqa.dir, 'config.json')))
     const w = readSafetensors(join(gqa.dir, 'model.safetensors')).tensors
     const missing = new Map(w)
     missing.delete('model.layers.1.mlp.up_proj.weight')
-    expect(() => emitLlamaDecoder(c, missing)).toThrow(/weight 'model.layers.1.mlp.up_proj.weight' is missing/)
+    expect(() => emitDecoder(c, missing)).toThrow(/weight 'model.layers.1.mlp.up_proj.weight' is missing/)
     const wrong = new Map(w)
     wrong.set('model.norm.weight', { dtype: 'F32', shape: [3], data: new Float32Array(3) })
-    expect(() => emitLlamaDecoder(c, wrong)).toThrow(/'model.norm.weight' has shape \[3\], config.json implies \[48\]/)
-    expect(() => llamaConfigFromHf({ ...readJsonFile(join(gqa.dir, 'config.json')), rope_scaling: { rope_type: 'llama3', factor: 8 } })).toThrow(/rope_scaling/)
+    expect(() => emitDecoder(c, wrong)).toThrow(/'model.norm.weight' has shape \[3\], config.json implies \[48\]/)
+    expect(() => readModelConfig({ ...readJson(join(gqa.dir, 'config.json')), rope_scaling: { rope_type: 'yarn', factor: 8 } })).toThrow(/'rope_scaling' type "yarn" is not supported/)
   })
 })

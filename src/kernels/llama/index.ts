@@ -1,7 +1,0 @@
-export { llamaConfigFromHf, llamaConfigToHf, llamaWeightShapes } from './config.js'
-export type { LlamaConfig } from './config.js'
-export { emitLlamaDecoder, pastName, presentName } from './decoder.js'
-export type { WeightSource, EmitOptions } from './decoder.js'
-export { exportLlamaOnnx, readModelWeights, readJsonFile } from './export.js'
-export type { ExportResult, ExportOptions } from './export.js'
-export * as layers from './layers.js'
