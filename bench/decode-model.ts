@@ -8,7 +8,7 @@
  *   onnx/model.onnx (+ model_int8 / model_q4 via quantize), and f32 / f16 / q8_0 / q4_0 GGUF.
  * Nothing is downloaded. Made once into a cache folder and reused (`--fresh` rebuilds).
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeSafetensors, type SafeTensor } from '../src/core/safetensors.js'
 import { exportOnnx } from '../src/core/convert/onnx.js'
@@ -73,13 +73,16 @@ function tokenizerJson(V: number, r: () => number): Record<string, unknown> {
   }
 }
 
+/** bump when an artefact's recipe changes: a cache made by another version is rebuilt */
+const RECIPE = 'smollm2-135m-shape v2: int8 = MatMulNBits 8-bit blocks'
+
 export interface DecodeModel { dir: string; gguf: Record<GgufOuttype, string> }
 
 export function makeDecodeModel(cacheDir: string, opts: { fresh?: boolean; log?: (s: string) => void } = {}): DecodeModel {
   const dir = join(cacheDir, 'smollm2-135m-shape')
   const gguf = Object.fromEntries((['f32', 'f16', 'q8_0', 'q4_0'] as const).map((t) => [t, join(cacheDir, `smollm2-135m-shape.${t}.gguf`)])) as Record<GgufOuttype, string>
   const done = join(dir, '.complete')
-  if (!opts.fresh && existsSync(done)) return { dir, gguf }
+  if (!opts.fresh && existsSync(done) && readFileSync(done, 'utf8') === RECIPE) return { dir, gguf }
   const log = opts.log ?? (() => undefined)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
@@ -116,6 +119,6 @@ export function makeDecodeModel(cacheDir: string, opts: { fresh?: boolean; log?:
   exportOnnx(dir)
   for (const to of ['int8', 'q4'] as const) { log(`quantizing ${to}…`); quantizeModel({ src: dir, to, out: dir, force: true }) }
   for (const t of ['f32', 'f16', 'q8_0', 'q4_0'] as const) { log(`writing ${t} GGUF…`); convertToGguf({ src: dir, out: gguf[t], outtype: t, force: true }) }
-  writeFileSync(done, new Date().toISOString())
+  writeFileSync(done, RECIPE)
   return { dir, gguf }
 }

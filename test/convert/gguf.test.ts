@@ -6,7 +6,7 @@
  * gguf-py's quantizers (numpy, the formulas of gguf-py/gguf/quants.py).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -30,6 +30,11 @@ if (CI && (!hasShared || !hasTorch)) throw new Error(`gguf tests need ${!hasShar
 const root = mkdtempSync(join(tmpdir(), 'llm-gguf-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 const FAMILIES = ['llama', 'qwen2', 'mistral', 'phi3', 'gemma'] as const
+/** several scripts, emoji, code with tabs and runs of spaces, long digit runs, NBSP / ideographic spaces */
+const HARD_TEXTS = [
+  'The little robot said: ', 'Hello  world\n\nOnce upon a time, Lily   ran.', ' leading space', 'héllo ünïcode 日本語 Ελληνικά русский 한국어',
+  'emoji 🙂👍🏽 family 👨‍👩‍👧', 'def f(x):\n\treturn  x  +  1\t\t# tabs', '3141592653589793238462643383279', 'a\u00a0b\u3000c  \n \n', "I'm it's we'll THEY'RE",
+]
 interface Expected { prompt_ids: number[]; greedy_ids: number[]; prompt: string }
 
 let llama: Llama
@@ -119,6 +124,27 @@ describe.skipIf(!hasShared || !hasTorch)('families → GGUF → llama.cpp greedy
     })
   }
 
+  it('a BPE tokenizer trained here (GPT-4 split, merges): llama.cpp tokenizes text id for id as we do; chat template carried', async () => {
+    const dir = join(root, 'llama-bpe')
+    cpSync(join(fam, 'llama'), dir, { recursive: true })
+    const corpus = join(root, 'corpus.txt')
+    writeFileSync(corpus, readFileSync(shared('data/tinyshakespeare/input.txt'), 'utf8').slice(0, 200_000))
+    const r = runCli(['tokenizer', 'train', corpus, '--vocab-size', '300', '--out', join(dir, 'tokenizer.json')])
+    expect(r.code, r.stderr).toBe(0)
+    const template = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}"
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast', chat_template: template }))
+    const file = join(root, 'llama-bpe.gguf')
+    expect(convertToGguf({ src: dir, out: file, outtype: 'f32' }).notes).toEqual([])
+    const info = await readGgufFileInfo(file)
+    const tok = (info.metadata as unknown as { tokenizer: { chat_template: string; ggml: Record<string, unknown> } }).tokenizer
+    expect(tok.chat_template).toBe(template)
+    expect(tok.ggml).toMatchObject({ model: 'gpt2', pre: 'llama-bpe', add_bos_token: false })
+    const model = await llama.loadModel({ modelPath: file })
+    const ours = loadTokenizer(join(dir, 'tokenizer.json'))
+    for (const t of HARD_TEXTS) expect(model.tokenize(t), JSON.stringify(t)).toEqual(ours.encode(t, { addSpecialTokens: false }))
+    await model.dispose()
+  })
+
   it('q8_0 loads in llama.cpp and keeps PyTorch\'s greedy ids where the margins allow (qwen2, phi3, gemma)', async () => {
     for (const f of ['qwen2', 'phi3', 'gemma']) {
       const exp = JSON.parse(readFileSync(join(fam, `${f}.expected.json`), 'utf8')) as Expected
@@ -149,7 +175,7 @@ describe.skipIf(!hasShared)('real tokenizers: stories260K (SentencePiece) and th
     }
     const model = await llama.loadModel({ modelPath: join(root, 'stories.f32.gguf') })
     const ours = loadTokenizer(join(stories, 'tokenizer.json'))
-    for (const t of ['Once upon a time, Lily ran.', 'The little robot said: ', ' leading and  double  spaces', 'héllo ünïcode 日本 🙂', 'tabs\tand\nnewlines\n\n'])
+    for (const t of HARD_TEXTS)
       expect(model.tokenize(t), JSON.stringify(t)).toEqual(ours.encode(t, { addSpecialTokens: false }))
     await model.dispose()
     // BOS first, as our tokenizer's post-processor adds it

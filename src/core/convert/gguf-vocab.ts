@@ -174,6 +174,11 @@ function specialTokens(tj: Json, tc: Json, config: Json, added: { id: number; co
     }
     if (id !== undefined && id >= 0 && id < n) out.set(`tokenizer.ggml.${typ}_token_id`, gg.u32(id))
   }
+  // What our tokenizer (and transformers' PreTrainedTokenizerFast) adds: the post-processor's
+  // special tokens, unless tokenizer_config.json says otherwise. Written even when false: llama.cpp
+  // would otherwise use its own default (true for SentencePiece and the llama-bpe pre-tokenizer).
+  out.set('tokenizer.ggml.add_bos_token', gg.bool(false))
+  out.set('tokenizer.ggml.add_eos_token', gg.bool(false))
   // TemplateProcessing: a leading special token is BOS, a trailing one EOS (SpecialVocab's crude parse)
   const pp = tj.post_processor as Json | null | undefined
   const procs = pp ? ((pp.processors as Json[] | undefined) ?? [pp]) : []
