@@ -3,7 +3,7 @@
  * llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU build, same weights as GGUF) and
  * transformers.js 4.3.1 (same ONNX folder, same onnxruntime-node), alternating A B C A B C.
  *
- *   npm run bench:decode [-- --new 64 --reps 3 --threads 2 --skip-batch --fresh]
+ *   npm run bench:decode [-- --new 200 --reps 3 --threads 2 --skip-batch --fresh]
  *
  * 1. single-thread memory read bandwidth (bench/membw.c, when a C compiler is present): the
  *    ceiling for decode is bandwidth / bytes of weights read per token.
@@ -28,7 +28,7 @@ import { Decoder } from '../src/core/runtime/decoder.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..') // dist/bench → repo
 const arg = (name: string, def: string): string => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1]! : def }
-const NEW = Number(arg('new', '64'))
+const NEW = Number(arg('new', '200'))
 const REPS = Number(arg('reps', '3'))
 const THREADS = Number(arg('threads', '2'))
 const cache = resolve(root, '.llm-cache/bench')

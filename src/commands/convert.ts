@@ -7,6 +7,7 @@ export default class Convert extends BaseCommand {
   static override summary = 'Bring a checkpoint into a Hugging Face model folder with onnx/model.onnx (for llm and transformers.js).'
   static override description = `--from hf: a Hugging Face folder (config.json + model.safetensors or sharded model-0000N-of-0000M.safetensors; F32/F16/BF16) of a llama, mistral, qwen2, phi3 or gemma model → OUT with the same files (weights hard-linked where possible) plus onnx/model.onnx (weights as external data past 1.8 GB). OUT may be SRC: then only onnx/ is added.
 --from llama2c: a llama2.c checkpoint (legacy or version 1 float32 .bin) and its --tokenizer → a new Llama folder (Hugging Face names, q/k rows permuted to rotate-half RoPE).
+--to gguf: a Hugging Face folder → one GGUF v3 file (--outtype f32, f16, q8_0 or q4_0) with the tokenizer and chat template inside, for llama.cpp, ollama and LM Studio (as llama.cpp's convert_hf_to_gguf.py writes it).
 Every config field is checked first; a field that cannot be honoured is named. The folder appears only when complete.`
 
   static override examples = [
