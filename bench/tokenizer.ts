@@ -14,17 +14,13 @@
  * One warm-up pass, then `reps` timed passes, the libraries taking turns within each pass (so
  * load from other processes falls on all alike); the median is reported.
  */
-import { readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { encode as gtEncodeCl, decode as gtDecodeCl } from 'gpt-tokenizer/encoding/cl100k_base'
 import { encode as gtEncodeO2, decode as gtDecodeO2 } from 'gpt-tokenizer/encoding/o200k_base'
 import { getEncoding } from 'js-tiktoken'
 import { get_encoding } from 'tiktoken'
 import { loadTiktokenEncoding } from '../src/tokenizer/tiktoken/index.js'
+import { buildCorpus } from './corpus.js'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const sharedDir = resolve(here, '../..', '../shared') // dist/bench → repo → ../shared
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback
@@ -33,67 +29,6 @@ const targetMB = Number(arg('mb', '10'))
 const reps = Number(arg('reps', '5'))
 const libFilter = arg('libs', 'ours,gpt-tokenizer,tiktoken,js-tiktoken').split(',')
 const encodings = arg('encodings', 'cl100k_base,o200k_base').split(',') as Array<'cl100k_base' | 'o200k_base'>
-
-/** mulberry32: the same generator as test/helpers.ts `seededRandom` (copied: the bench build excludes test/) */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-function cjkText(bytes: number, next: () => number): string {
-  const emoji = ['😀', '👍🏽', '👩‍👩‍👧‍👦', '🇫🇷', '❤️', '🤷‍♂️', '🎉', '🚀', '✅', '1️⃣']
-  const punct = ['，', '。', '、', '！', '？', '：', ' ', '\n']
-  const pick = (lo: number, hi: number): string => String.fromCodePoint(lo + Math.floor(next() * (hi - lo)))
-  let s = ''
-  while (Buffer.byteLength(s) < bytes) {
-    const kind = next()
-    const n = 1 + Math.floor(next() * 8)
-    for (let i = 0; i < n; i++) {
-      if (kind < 0.5) s += pick(0x4e00, 0x9fa5) // Han
-      else if (kind < 0.7) s += pick(0x3041, 0x3097) // hiragana
-      else if (kind < 0.85) s += pick(0xac00, 0xd7a4) // Hangul syllables
-      else s += emoji[Math.floor(next() * emoji.length)]
-    }
-    s += punct[Math.floor(next() * punct.length)]
-  }
-  return s
-}
-
-function buildCorpus(): string[] {
-  const read = (p: string, maxBytes = Infinity): string => {
-    const t = readFileSync(resolve(sharedDir, p), 'utf8')
-    return maxBytes === Infinity ? t : t.slice(0, maxBytes)
-  }
-  const c4 = readFileSync(resolve(sharedDir, 'data/instruct/c4_demo.jsonl'), 'utf8').split('\n').filter(Boolean)
-    .map((l) => (JSON.parse(l) as { text: string }).text).join('\n\n')
-  const sources = [
-    read('data/tinyshakespeare/input.txt'),
-    read('data/wikitext2/wiki.test.tokens'),
-    read('data/wikitext2/wiki.valid.tokens'),
-    c4,
-    read('data/instruct/wiki_demo.txt'),
-    read('data/translation/tatoeba/fra.fr', 2_500_000),
-    read('data/translation/flores200/fra_Latn.devtest') + read('data/translation/flores200/eng_Latn.devtest'),
-    read('data/translation/tico19/tico19-test.fr') + read('data/translation/tico19/tico19-test.en'),
-    cjkText(700_000, rng(42)),
-  ]
-  const DOC = 64 * 1024
-  const blocks = sources.map((s) => { const b: string[] = []; for (let i = 0; i < s.length; i += DOC) b.push(s.slice(i, i + DOC)); return b })
-  const docs: string[] = []
-  let bytes = 0
-  for (let round = 0; bytes < targetMB * 1e6; round++) {
-    let added = false
-    for (const b of blocks) {
-      if (round < b.length && bytes < targetMB * 1e6) { docs.push(b[round]!); bytes += Buffer.byteLength(b[round]!); added = true }
-    }
-    if (!added) break
-  }
-  return docs
-}
 
 interface Lib {
   name: string
@@ -126,7 +61,7 @@ function time(f: () => void): number {
 }
 
 function main(): void {
-  const docs = buildCorpus()
+  const docs = buildCorpus(targetMB)
   const mb = docs.reduce((n, d) => n + Buffer.byteLength(d), 0) / 1e6
   console.log(`corpus: ${docs.length} documents, ${mb.toFixed(2)} MB UTF-8; ${reps} timed reps after 1 warm-up; median MB/s`)
   console.log(`node ${process.version}, ${process.arch}`)

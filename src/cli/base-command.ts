@@ -1,4 +1,4 @@
-import { Command, Flags, Errors } from '@oclif/core'
+import { Command, Flags, Errors } from './oclif.js'
 import { LlmError, EXIT } from '../core/errors.js'
 import { applyColorEnv } from './color.js'
 

@@ -1,14 +1,15 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../cli/oclif.js'
 import { createInterface } from 'node:readline'
 import { basename } from 'node:path'
 import { BaseCommand } from '../cli/base-command.js'
-import { parseNumberFlag, runtimeFlags, type NumberFlagName } from '../cli/flags.js'
+import { intFlag, runtimeFlags, samplingFlag } from '../cli/flags.js'
 import { ChatSession, runPlainChat } from '../core/chat/index.js'
-import { modelsDir, repoIdOf } from '../core/store/paths.js'
-
-/** A number flag with a range check that names the flag on error (the same rules as `llm generate`). */
-const num = (name: NumberFlagName, description: string) =>
-  Flags.custom<number>({ description, parse: async (input) => parseNumberFlag(name, input) })()
+import { openGenerator } from '../core/generate/index.js'
+import { pairParams, parseParams } from '../core/prompts/params.js'
+import { generationDefaults, resolveTemplate, templateForChat, withDefaults } from '../core/prompts/index.js'
+import { parseDevice } from '../core/runtime/ort.js'
+import { modelsDir, repoIdOf } from '../core/store/index.js'
+import { usageError } from '../core/errors.js'
 
 export default class Chat extends BaseCommand {
   static override summary = 'Chat with a local model (interactive in a terminal, one answer per line when piped).'
@@ -28,39 +29,52 @@ export default class Chat extends BaseCommand {
     '<%= config.bin %> chat -m OWNER/NAME --system "You are terse." --temperature 0.3',
     'printf "Hi\\nWhat did I just say?\\n" | <%= config.bin %> chat -m ./my-model --temperature 0',
     'cat questions.txt | <%= config.bin %> chat -m ./my-model --json > answers.jsonl',
+    'cat sentences.txt | <%= config.bin %> chat -m ./chat-model -t translate -p target Spanish',
   ]
 
   static override flags = {
     model: Flags.string({ char: 'm', description: 'model folder or store name (default: $LLM_MODEL, else the bundled model)' }),
     system: Flags.string({ description: 'system prompt (change it in the chat with /system)' }),
-    'max-tokens': Flags.integer({ char: 'n', description: 'most new tokens per answer', default: 256, min: 1 }),
-    temperature: num('temperature', 'sampling temperature; 0 = greedy'),
-    'top-k': Flags.integer({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
-    'top-p': num('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
-    'min-p': num('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
-    'repeat-penalty': num('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
-    seed: Flags.integer({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
+    'max-tokens': intFlag({ char: 'n', description: 'most new tokens per answer', default: 256, min: 1 }),
+    temperature: samplingFlag('temperature', 'sampling temperature; 0 = greedy'),
+    'top-k': intFlag({ description: 'keep the K most likely tokens (0 = off)', min: 0 }),
+    'top-p': samplingFlag('top-p', 'nucleus: keep the top tokens holding this probability mass (1 = off)'),
+    'min-p': samplingFlag('min-p', 'drop tokens less likely than MIN_P x the top one (0 = off)'),
+    'repeat-penalty': samplingFlag('repeat-penalty', 'penalize the last 64 tokens (1 = off)'),
+    seed: intFlag({ description: 'sampling seed (turn k uses seed+k; default: random)', min: 0 }),
     ...runtimeFlags(),
+    template: Flags.string({ char: 't', description: 'prompt template NAME or FILE: its system message, few-shot turns, and each message as its {{input}}' }),
+    param: Flags.string({ char: 'p', description: 'template variable: -p KEY VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
+    log: Flags.boolean({ description: 'log each turn to $LLM_HOME/llm.sqlite (see llm logs; --no-log or LLM_NO_LOG=1: do not)', default: true, allowNo: true }),
     plain: Flags.boolean({ description: 'plain mode even in a terminal (one answer per input line)', default: false }),
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Chat)
+    const { flags } = await this.parse(Chat, pairParams(this.argv))
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !flags.plain && !flags.json
-    // Loaded here, not at the top: `llm chat --help` and flag errors stay fast.
-    const { parseDevice } = await import('../core/runtime/ort.js')
-    const { openGenerator } = await import('../core/generate/index.js')
     const device = parseDevice(flags.device)
+    const tpl = flags.template === undefined ? undefined : resolveTemplate(flags.template)
+    if (!tpl && flags.param?.length) throw usageError('-p sets template variables: give a template with -t', { where: '-p' })
+    const template = tpl ? templateForChat(tpl, { params: parseParams(flags.param), system: flags.system }) : undefined
     if (interactive) this.note('loading model…')
     // The ink view needs a live event loop while tokens are computed: run the model in a worker there.
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, dtype: flags.dtype, worker: interactive, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype, worker: interactive, onInfo: (l) => this.note(l) })
+    const { RequestLog, generationRecord } = await import('../core/db/logs.js')
+    const log = new RequestLog({ enabled: flags.log, onError: (e) => { if (!interactive) this.note(`llm chat: warning: turn not logged: ${e.message}`) } })
     try {
+      const sampling = withDefaults(tpl ? generationDefaults(tpl.options).sampling : {}, { temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'], seed: flags.seed })
       const session = new ChatSession(gen, {
-        system: flags.system,
+        system: template ? template.system : flags.system,
         maxTokens: flags['max-tokens'],
-        sampling: { temperature: flags.temperature, topK: flags['top-k'], topP: flags['top-p'], minP: flags['min-p'], repeatPenalty: flags['repeat-penalty'], seed: flags.seed },
+        sampling,
+        template,
+        onTurn: (t) => log.record(generationRecord({
+          source: 'chat', modelDir: gen.info.dir, prompt: '', messages: t.messages, result: t.result, response: t.answer,
+          startedAt: t.startedAt, durationMs: t.durationMs, options: { ...sampling, max_tokens: flags['max-tokens'] },
+        })),
       })
       if (interactive) {
+        // ink and React (~0.4 s to import) only for the full-screen chat, not for piped use
         const { runInkChat } = await import('../ui/chat/run.js')
         await runInkChat(session, modelLabel(gen.info.dir))
       } else {
@@ -68,6 +82,7 @@ export default class Chat extends BaseCommand {
         await runPlainChat(session, lines, { json: flags.json, write: (s) => this.out(s) })
       }
     } finally {
+      log.close()
       await gen.close()
     }
   }

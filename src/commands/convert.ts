@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
-// the converter (and the ONNX graph builder it pulls in) loads in run(): every llm command loads this file
-import { CONVERT_SOURCES, CONVERT_TARGETS, GGUF_OUTTYPES, type ConvertSource } from '../core/convert/sources.js'
+import { convert, CONVERT_SOURCES, type ConvertSource } from '../core/convert/index.js'
+import { CONVERT_TARGETS, GGUF_OUTTYPES } from '../core/convert/sources.js'
+import { convertToGguf } from '../core/convert/gguf.js'
 
 export default class Convert extends BaseCommand {
   static override summary = 'Bring a checkpoint into a Hugging Face model folder with onnx/model.onnx (for llm and transformers.js).'
@@ -33,7 +34,6 @@ Every config field is checked first; a field that cannot be honoured is named. T
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Convert)
     if (flags.to === 'gguf') return this.toGguf(args.src, flags)
-    const { convert } = await import('../core/convert/index.js')
     const started = Date.now()
     const r = convert({ from: flags.from as ConvertSource | undefined, src: args.src, tokenizer: flags.tokenizer, out: flags.out, force: flags.force })
     const seconds = (Date.now() - started) / 1000
@@ -49,7 +49,6 @@ Every config field is checked first; a field that cannot be honoured is named. T
   /** `--to gguf`: a Hugging Face folder → one GGUF file (core/convert/gguf.ts) */
   private async toGguf(src: string, flags: { from?: string; out: string; outtype: string; force: boolean; json: boolean }): Promise<void> {
     if (flags.from && flags.from !== 'hf') this.error(`--to gguf reads a Hugging Face folder, not --from ${flags.from} (hint: convert to a folder first, then to gguf)`, { exit: 2 })
-    const { convertToGguf } = await import('../core/convert/gguf.js')
     const started = Date.now()
     const r = convertToGguf({ src, out: flags.out, outtype: flags.outtype as (typeof GGUF_OUTTYPES)[number], force: flags.force })
     const seconds = (Date.now() - started) / 1000

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../cli/oclif.js'
+import { quantizeModel } from '../core/quantize/index.js'
 import { BaseCommand } from '../cli/base-command.js'
 
 export default class Quantize extends BaseCommand {
@@ -26,7 +27,6 @@ export default class Quantize extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Quantize)
-    const { quantizeModel } = await import('../core/quantize/index.js')
     const started = Date.now()
     const r = quantizeModel({ src: args.src, to: flags.to, out: flags.out, force: flags.force })
     const seconds = (Date.now() - started) / 1000

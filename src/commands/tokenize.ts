@@ -1,10 +1,9 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../cli/oclif.js'
 import chalk from 'chalk'
 import { BaseCommand } from '../cli/base-command.js'
-import { readPipedStdin } from '../cli/stdin.js'
 import { useColor } from '../cli/color.js'
 import { usageError } from '../core/errors.js'
-import { openTokenizer, parseIds, tokenize } from '../core/tokenize/index.js'
+import { countStream, encodeOptions, encodeStream, openTokenizer, parseIds, readText, tokenStrings } from '../core/tokenize/index.js'
 
 export default class Tokenize extends BaseCommand {
   static override summary = 'Turn text into token ids (or ids back into text).'
@@ -34,13 +33,15 @@ export default class Tokenize extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Tokenize)
-    const input = args.text ?? (await readPipedStdin())
-    if (input === undefined) {
+    const piped = args.text === undefined && !process.stdin.isTTY
+    if (args.text === undefined && !piped) {
       throw usageError('no input: give TEXT or pipe text on stdin', { hint: 'llm tokenize --help' })
     }
-    const tok = openTokenizer({ tokenizer: flags.tokenizer, encoding: flags.encoding })
+    const tok = await openTokenizer({ tokenizer: flags.tokenizer, encoding: flags.encoding })
+    const opts = encodeOptions({ addSpecialTokens: flags['add-special'], allowSpecial: flags.special })
 
     if (flags.decode) {
+      const input = args.text ?? (await readText(process.stdin))
       const ids = parseIds(input, tok.vocabSize, args.text === undefined ? '<stdin>' : 'TEXT')
       const text = tok.decode(ids, { skipSpecialTokens: flags['skip-special'] })
       if (flags.json) this.outJson({ text, ids, count: ids.length })
@@ -48,12 +49,32 @@ export default class Tokenize extends BaseCommand {
       return
     }
 
-    const r = tokenize(tok, input, { addSpecialTokens: flags['add-special'], allowSpecial: flags.special })
-    if (flags.json) this.outJson(r)
-    else if (flags.ids) this.out(JSON.stringify(r.ids) + '\n')
-    else if (flags.count) this.out(`${r.count}\n`)
-    else this.out(renderTokens(r.ids, r.tokens, useColor()))
+    // stdin is tokenized in pieces as it arrives (bounded memory) where only ids or a count are asked for
+    const source = args.text !== undefined ? [args.text] : process.stdin
+    if (flags.count && !flags.json) {
+      this.out(`${await countStream(tok, source, opts)}\n`)
+      return
+    }
+    if (flags.ids && !flags.json) {
+      let first = true
+      for await (const ids of encodeStream(tok, source, opts)) {
+        if (ids.length === 0) continue
+        await write((first ? '[' : ',') + ids.join(','))
+        first = false
+      }
+      this.out(first ? '[]\n' : ']\n')
+      return
+    }
+    const ids = tok.encode(args.text ?? (await readText(process.stdin)), opts)
+    const tokens = tokenStrings(tok, ids)
+    if (flags.json) this.outJson({ ids, tokens, count: ids.length })
+    else this.out(renderTokens(ids, tokens, useColor()))
   }
+}
+
+/** write to stdout, waiting while its buffer is full (a slow reader must not cost memory) */
+function write(text: string): Promise<void> {
+  return new Promise((resolve) => { if (process.stdout.write(text)) resolve(); else process.stdout.once('drain', resolve) })
 }
 
 /** One token per line: id, then the piece as a JSON string (so whitespace and control bytes show). */

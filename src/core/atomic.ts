@@ -59,18 +59,41 @@ export function mkdirs(dir: string): void {
 
 /**
  * Put a finished folder in place of `dir`: rename `staging` to `dir` (atomic on one file system).
- * An existing `dir` is renamed aside first and deleted after, so readers see the old folder or the
- * new one, never a mix. Throws the raw fs error; callers wrap it with the name the user knows.
- * `old`: a fixed aside name for callers that recover from a crash between the two renames
- * (a leftover from an earlier crash is deleted first); by default a random one beside `staging`.
+ * An existing `dir` is first renamed to `backup` (fixed name, default `.NAME.old` beside it) and
+ * deleted after, so readers see the old folder or the new one, never a mix. A crash between the
+ * two renames leaves `backup` and no `dir`: recoverDir() (called here first, and by readers that
+ * may come before the next replace) puts the old folder back. Throws the raw fs error; callers
+ * wrap it with the name the user knows.
  */
-export function replaceDir(staging: string, dir: string, old = `${staging}.old-${randomBytes(4).toString('hex')}`): void {
-  rmSync(old, { recursive: true, force: true })
+export function replaceDir(staging: string, dir: string, backup = backupOf(dir)): void {
+  recoverDir(dir, backup)
   if (!existsSync(dir)) {
     renameSync(staging, dir)
     return
   }
-  renameSync(dir, old)
-  renameSync(staging, dir)
-  rmSync(old, { recursive: true, force: true })
+  renameSync(dir, backup)
+  try {
+    renameSync(staging, dir)
+  } catch (e) {
+    renameSync(backup, dir)
+    throw e
+  }
+  rmSync(backup, { recursive: true, force: true })
+}
+
+/** Where replaceDir keeps the folder it replaces until the new one is in place: `.NAME.old` beside it. */
+export function backupOf(dir: string): string {
+  return join(dirname(dir), `.${basename(dir)}.old`)
+}
+
+/**
+ * Finish what a replaceDir interrupted by a crash left: with `dir` missing, its backup is the
+ * last complete folder and goes back in place; with `dir` present, the backup is a leftover and is
+ * deleted. Returns true when it changed anything. Callers must hold whatever lock their writers take.
+ */
+export function recoverDir(dir: string, backup = backupOf(dir)): boolean {
+  if (!existsSync(backup)) return false
+  if (existsSync(dir)) rmSync(backup, { recursive: true, force: true })
+  else renameSync(backup, dir)
+  return true
 }

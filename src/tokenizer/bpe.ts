@@ -1,198 +1,150 @@
 /**
- * The shared byte-pair-merge core: tiktoken encodings and Hugging Face byte-level BPE both call it.
+ * The one byte-pair-merge core. Every BPE in this project merges through it: tiktoken encodings,
+ * Hugging Face BPE models, the tokenizer our trainer writes, SentencePiece BPE and llama2.c.
  *
- * A chunk (one pre-tokenizer piece) starts as a row of symbols; the adjacent pair with the lowest
- * rank is merged, leftmost first among equals, until no adjacent pair has a rank. What a "rank"
- * is comes from a `MergeRanker`:
- *   - tiktoken (`ByteRanker`): symbols are byte spans of the chunk; a pair's rank is the id of the
- *     byte string the merged span spells (`ByteTokenTable.lookup`), and that id is the new symbol
- *     (tiktoken's `_byte_pair_merge`: rank == token id).
- *   - Hugging Face BPE (`PairRanker`): symbols are vocab ids; a pair's rank is the index of the
- *     line `left right` in `merges`, and the new symbol is `vocab[left + right]`
- *     (`PairMergeTable.set(left, right, rank, mergedId)`).
+ * A chunk (one pre-tokenized word) starts as a row of symbols; the adjacent pair with the lowest
+ * rank is merged, leftmost first among equals, until no adjacent pair has a rank. Everything a
+ * family does differently lives in its `MergeRanker`:
+ *   - tiktoken (`ByteRanker`, tiktoken/byte-table.ts): a pair's rank is the id of the bytes the
+ *     merged span spells, and that id is the new symbol (rank == token id);
+ *   - Hugging Face BPE and our trainer (`PairRanker` below): the index of the line `left right`
+ *     in `merges`; the new symbol is `vocab[left + right]`;
+ *   - SentencePiece BPE and llama2.c (sentencepiece/bpe.ts, llama2c/index.ts): the merged piece's
+ *     score, highest first (`scoreRanks` turns scores into ranks; equal scores share a rank, so
+ *     ties still go to the leftmost pair).
  *
- * Usage (HF byte-level): build once `const table = new PairMergeTable()` with
- *   `table.set(vocab[l], vocab[r], lineIndex, vocab[l + r])` per merge, `ranker = new
- *   PairRanker(table)`, `merger = new BpeMerger()`; per chunk: `merger.reserve(n)`, write the
- *   initial ids to `merger.symbols[0..n)`, `merger.merge(ranker, n, out)` pushes the final ids.
- * Usage (tiktoken): `encodeBytes(byteRanker, merger, utf8Bytes, n, out)`.
+ * A heap entry is stale when the pair now at its position has another rank (`rank[k]` is kept
+ * current). That one test serves all families: a position's span only grows, so "same rank at
+ * the same position" is "the same pair" wherever a rank names one pair, and where it does not
+ * (scores) the entry's key still equals the live pair's key, so taking it is the same decision.
  *
  * Speed: no strings or objects per merge. Symbols live in a doubly linked list over typed arrays
  * indexed by the symbol's original position. Chunks of up to LINEAR_MAX symbols find the minimum
  * by a linear scan (O(n²), fastest for words); longer chunks use a binary heap of packed
- * (rank, position) keys with lazy invalidation (O(n log n)), which picks exactly the same pair
- * because ties are broken by position. Byte strings are looked up by an open-addressing hash over
- * one pooled Uint8Array, so no key string is built. `SpanCache` memoises chunk → ids without
- * building the chunk's substring on a hit.
+ * (rank, position) keys with lazy invalidation (O(n log n)), which picks exactly the same pair.
+ * `mergeNaive` is the obviously-right reference the tests hold the fast loop to.
  */
 
 /** "no merge for this pair" (a rank larger than every real one) */
 export const NO_RANK = 0x7fffffff
+/** ranks must stay below this: heap keys pack rank * 2^32 + position into a double */
+export const MAX_RANK = 1 << 21
 
 export interface MergeRanker {
   /**
    * Rank of merging the adjacent symbols `leftId` `rightId` (lower merges first), or NO_RANK.
-   * `start`/`end` are the offsets (from the `offsets` given to merge) the merged symbol would span.
+   * `start`/`end` are the offsets (from the merger's `offsets`) the merged symbol would span.
    */
   pairRank(leftId: number, rightId: number, start: number, end: number): number
-  /** the symbol id a merge of rank `rank` produces */
-  mergedId(rank: number): number
+  /** the symbol a merge of this pair (whose rank `pairRank` gave as `rank`) produces */
+  mergedId(leftId: number, rightId: number, rank: number, start: number, end: number): number
 }
 
-const hashBytes = (buf: Uint8Array, start: number, end: number): number => {
-  let h = 0x811c9dc5 // FNV-1a
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
-  return h >>> 0
-}
-
-/** Byte string → id, for ids in [0, maxId]. Built once; lookups allocate nothing. */
-export class ByteTokenTable {
-  /** all token bytes, back to back (read-only for callers: hot loops copy from it directly) */
-  readonly pool: Uint8Array
-  /** per id: offset of its bytes in `pool`, -1 if the id has no bytes */
-  readonly start: Int32Array
-  /** per id: byte length */
-  readonly len: Int32Array
-  private readonly slots: Int32Array // id + 1, 0 = empty
-  private readonly mask: number
-  readonly size: number
-
-  constructor(entries: ReadonlyArray<readonly [Uint8Array, number]>) {
-    let total = 0
-    let maxId = -1
-    for (const [b, id] of entries) { total += b.length; if (id > maxId) maxId = id }
-    this.pool = new Uint8Array(total)
-    this.start = new Int32Array(maxId + 1).fill(-1)
-    this.len = new Int32Array(maxId + 1)
-    let cap = 1
-    while (cap < entries.length * 2) cap <<= 1
-    this.slots = new Int32Array(cap)
-    this.mask = cap - 1
-    let off = 0
-    for (const [b, id] of entries) {
-      if (this.start[id] !== -1) throw new Error(`id ${id} appears twice`)
-      this.pool.set(b, off)
-      this.start[id] = off
-      this.len[id] = b.length
-      off += b.length
-      if (this.lookup(b, 0, b.length) !== -1) throw new Error(`byte string of id ${id} appears twice`)
-      let s = hashBytes(b, 0, b.length) & this.mask
-      while (this.slots[s] !== 0) s = (s + 1) & this.mask
-      this.slots[s] = id + 1
-    }
-    this.size = entries.length
-  }
-
-  /** id of the byte string buf[start..end), or -1 */
-  lookup(buf: Uint8Array, start: number, end: number): number {
-    const n = end - start
-    const pool = this.pool
-    let s = hashBytes(buf, start, end) & this.mask
-    for (;;) {
-      const v = this.slots[s]!
-      if (v === 0) return -1
-      const id = v - 1
-      if (this.len[id] === n) {
-        let p = this.start[id]!
-        let i = start
-        while (i < end && pool[p] === buf[i]) { p++; i++ }
-        if (i === end) return id
-      }
-      s = (s + 1) & this.mask
-    }
-  }
-
-  /** the bytes of `id` (a view into the pool: do not modify), or undefined */
-  bytesOf(id: number): Uint8Array | undefined {
-    const s = this.start[id] ?? -1 // undefined for ids out of range or not integers
-    return s < 0 ? undefined : this.pool.subarray(s, s + this.len[id]!)
-  }
-
-  /** append the bytes of `id` to out at `at`; returns the new end, or -1 if the id is unknown */
-  copyInto(id: number, out: Uint8Array, at: number): number {
-    const s = this.start[id] ?? -1
-    if (s < 0) return -1
-    const n = this.len[id]!
-    const pool = this.pool
-    for (let i = 0; i < n; i++) out[at + i] = pool[s + i]!
-    return at + n
-  }
-
-  get maxId(): number { return this.start.length - 1 }
-}
-
-/** tiktoken ranking: a pair's rank is the id of the bytes it spans in the current chunk. */
-export class ByteRanker implements MergeRanker {
-  bytes: Uint8Array = new Uint8Array(0)
-  /** id of each single byte, -1 where a byte is not a token */
-  readonly byteId = new Int32Array(256)
-  constructor(readonly table: ByteTokenTable) {
-    for (let b = 0; b < 256; b++) this.byteId[b] = table.lookup(Uint8Array.of(b), 0, 1)
-  }
-  pairRank(_l: number, _r: number, start: number, end: number): number {
-    const id = this.table.lookup(this.bytes, start, end)
-    return id < 0 ? NO_RANK : id
-  }
-  mergedId(rank: number): number { return rank }
-}
-
-/** (left id, right id) → (rank, merged id): Hugging Face `merges`, ranked by line index. */
+/**
+ * (left id, right id) → (rank, id), open addressing over typed arrays. As tokenizers collects
+ * merges into a HashMap, setting a pair again replaces its entry (a pair listed twice keeps its
+ * last line). Also the per-pair memo of the score rankers.
+ */
 export class PairMergeTable {
   private keysL = new Int32Array(1024).fill(-1)
   private keysR = new Int32Array(1024)
   private ranks = new Int32Array(1024)
+  private ids = new Int32Array(1024)
   private mask = 1023
   private count = 0
-  private merged: number[] = [] // rank → merged id
 
-  set(left: number, right: number, rank: number, mergedId: number): void {
+  set(left: number, right: number, rank: number, id: number): void {
     if ((this.count + 1) * 2 > this.keysL.length) this.grow()
     let s = this.slot(left, right)
     while (this.keysL[s] !== -1 && !(this.keysL[s] === left && this.keysR[s] === right)) s = (s + 1) & this.mask
     if (this.keysL[s] === -1) this.count++
-    else if (this.ranks[s]! <= rank) return // a pair listed twice keeps its first (best) rank
-    this.keysL[s] = left; this.keysR[s] = right; this.ranks[s] = rank
-    this.merged[rank] = mergedId
+    this.keysL[s] = left; this.keysR[s] = right; this.ranks[s] = rank; this.ids[s] = id
   }
 
-  /** rank of merging left+right, or NO_RANK */
-  rank(left: number, right: number): number {
+  /** slot of the pair, or -1 (read it with rankAt / idAt) */
+  find(left: number, right: number): number {
     let s = this.slot(left, right)
     for (;;) {
       const l = this.keysL[s]!
-      if (l === -1) return NO_RANK
-      if (l === left && this.keysR[s] === right) return this.ranks[s]!
+      if (l === -1) return -1
+      if (l === left && this.keysR[s] === right) return s
       s = (s + 1) & this.mask
     }
   }
 
-  mergedId(rank: number): number { return this.merged[rank]! }
+  rankAt(slot: number): number { return this.ranks[slot]! }
+  idAt(slot: number): number { return this.ids[slot]! }
+
+  /** rank of merging left+right, or NO_RANK */
+  rank(left: number, right: number): number {
+    const s = this.find(left, right)
+    return s < 0 ? NO_RANK : this.ranks[s]!
+  }
+
   get size(): number { return this.count }
+
+  clear(): void {
+    this.keysL.fill(-1)
+    this.count = 0
+  }
 
   private slot(l: number, r: number): number {
     return (Math.imul(l, 0x9e3779b1) ^ Math.imul(r + 0x7f4a7c15, 0x85ebca6b)) >>> 0 & this.mask
   }
 
   private grow(): void {
-    const { keysL, keysR, ranks } = this
+    const { keysL, keysR, ranks, ids } = this
     const cap = keysL.length * 2
     this.keysL = new Int32Array(cap).fill(-1)
     this.keysR = new Int32Array(cap)
     this.ranks = new Int32Array(cap)
+    this.ids = new Int32Array(cap)
     this.mask = cap - 1
     for (let i = 0; i < keysL.length; i++) {
       if (keysL[i] === -1) continue
       let s = this.slot(keysL[i]!, keysR[i]!)
       while (this.keysL[s] !== -1) s = (s + 1) & this.mask
-      this.keysL[s] = keysL[i]!; this.keysR[s] = keysR[i]!; this.ranks[s] = ranks[i]!
+      this.keysL[s] = keysL[i]!; this.keysR[s] = keysR[i]!; this.ranks[s] = ranks[i]!; this.ids[s] = ids[i]!
     }
   }
 }
 
+/** Hugging Face `merges` ranking: rank = line index, merged id fixed per line. */
 export class PairRanker implements MergeRanker {
-  constructor(readonly table: PairMergeTable) {}
+  readonly table = new PairMergeTable()
+  private readonly byRank: Int32Array
+
+  /** `merges[rank] = [left id, right id, merged id]`, in rank (line) order */
+  constructor(merges: ReadonlyArray<readonly [number, number, number]>) {
+    if (merges.length >= MAX_RANK) throw new Error(`too many merges (${merges.length})`)
+    this.byRank = new Int32Array(merges.length)
+    merges.forEach(([l, r, id], rank) => {
+      this.byRank[rank] = id
+      this.table.set(l, r, rank, id)
+    })
+  }
+
   pairRank(l: number, r: number): number { return this.table.rank(l, r) }
-  mergedId(rank: number): number { return this.table.mergedId(rank) }
+  mergedId(_l: number, _r: number, rank: number): number { return this.byRank[rank]! }
+}
+
+/**
+ * Scores → ranks for score-ordered BPE (SentencePiece, llama2.c): the highest score gets rank 0,
+ * equal scores the same rank (so the merge loop breaks their tie by position, as they do).
+ */
+export function scoreRanks(scores: ArrayLike<number>): Int32Array {
+  const order = Array.from({ length: scores.length }, (_, i) => i)
+  const key = (i: number): number => (Number.isNaN(scores[i]) ? -Infinity : scores[i]!)
+  order.sort((a, b) => key(b) - key(a) || 0)
+  const ranks = new Int32Array(scores.length)
+  let rank = -1
+  let last = NaN
+  for (const i of order) {
+    if (key(i) !== last) { rank++; last = key(i) }
+    ranks[i] = rank
+  }
+  if (rank >= MAX_RANK) throw new Error(`too many distinct scores (${rank + 1})`)
+  return ranks
 }
 
 const LINEAR_MAX = 96 // above this many symbols the heap wins (measured on whitespace/base64 runs)
@@ -205,10 +157,10 @@ export class BpeMerger {
   private heap = new Float64Array(256)
   /** the chunk's symbol ids; fill [0, n) before `merge` (overwritten by it) */
   symbols = new Int32Array(256)
-  /** offsets[k] is where symbol k starts, offsets[n] the chunk's end (only ByteRanker reads them) */
+  /** offsets[k] is where symbol k starts, offsets[n] the chunk's end (rankers that read spans need them) */
   offsets = new Int32Array(257)
 
-  /** make room for n symbols; call before filling `offsets`/ids of a chunk of n symbols */
+  /** make room for n symbols; call before filling `symbols`/`offsets` of a chunk of n symbols */
   reserve(n: number): void {
     if (n + 1 <= this.offsets.length) return
     let cap = this.offsets.length
@@ -225,37 +177,50 @@ export class BpeMerger {
     this.offsets = offsets
   }
 
+  /** merge a row of symbol ids (for rankers that do not read offsets), pushing the result to `out` */
+  mergeIds(ranker: MergeRanker, ids: ArrayLike<number>, out: number[]): void {
+    const n = ids.length
+    if (n === 0) return
+    this.reserve(n)
+    const symbols = this.symbols
+    for (let i = 0; i < n; i++) symbols[i] = ids[i]!
+    this.merge(ranker, n, out)
+  }
+
   /**
    * Merge `symbols[0..n)` (symbol k spanning offsets[k]..offsets[k+1]) under `ranker` and push
-   * the resulting ids to `out`. Call `reserve(n)` before filling `symbols` (and, for ByteRanker,
-   * `offsets[0..n]`).
+   * the resulting ids to `out` (and, given `starts`, each result's start offset).
    */
-  merge(ranker: MergeRanker, n: number, out: number[]): void {
+  merge(ranker: MergeRanker, n: number, out: number[], starts?: number[]): void {
     const ids = this.symbols
-    if (n === 1) { out.push(ids[0]!); return }
-    const { next, prev, rank } = this
     const off = this.offsets
+    if (n === 1) { out.push(ids[0]!); starts?.push(off[0]!); return }
+    const { next, prev, rank } = this
     for (let k = 0; k < n; k++) { next[k] = k + 1; prev[k] = k - 1 }
     for (let k = 0; k < n - 1; k++) rank[k] = ranker.pairRank(ids[k]!, ids[k + 1]!, off[k]!, off[k + 2]!)
     rank[n - 1] = NO_RANK
     if (n <= LINEAR_MAX) this.linear(ranker, n)
     else this.withHeap(ranker, n)
     for (let k = 0; k < n; k = next[k]!) out.push(ids[k]!)
+    if (starts) for (let k = 0; k < n; k = next[k]!) starts.push(off[k]!)
   }
 
-  /** merge symbol k with its successor and re-rank the pairs that changed */
+  /**
+   * Merge symbol k with its successor, then re-rank the pair before it and the pair after it,
+   * in that order (SentencePiece's order, which its UNUSED-piece bookkeeping can observe).
+   */
   private join(ranker: MergeRanker, n: number, k: number): number {
     const { next, prev, rank } = this
     const ids = this.symbols
     const off = this.offsets
-    ids[k] = ranker.mergedId(rank[k]!)
     const j = next[k]!
     const after = next[j]!
+    ids[k] = ranker.mergedId(ids[k]!, ids[j]!, rank[k]!, off[k]!, off[after]!)
     next[k] = after
     if (after < n) prev[after] = k
-    rank[k] = after < n ? ranker.pairRank(ids[k]!, ids[after]!, off[k]!, off[next[after]!]!) : NO_RANK
     const p = prev[k]!
     if (p >= 0) rank[p] = ranker.pairRank(ids[p]!, ids[k]!, off[p]!, off[after]!)
+    rank[k] = after < n ? ranker.pairRank(ids[k]!, ids[after]!, off[k]!, off[next[after]!]!) : NO_RANK
     return p
   }
 
@@ -272,7 +237,7 @@ export class BpeMerger {
     }
   }
 
-  // heap keys: rank * 2^32 + position, exact in a double for ranks < 2^21
+  // heap keys: rank * 2^32 + position, exact in a double for ranks < MAX_RANK
   private withHeap(ranker: MergeRanker, n: number): void {
     const { rank } = this
     let size = 0
@@ -314,154 +279,32 @@ export class BpeMerger {
       if (!alive[k] || rank[k] !== r) continue // stale entry
       alive[this.next[k]!] = 0
       const p = this.join(ranker, n, k)
-      if (rank[k]! !== NO_RANK) push(rank[k]!, k)
       if (p >= 0 && rank[p]! !== NO_RANK) push(rank[p]!, p)
+      if (rank[k]! !== NO_RANK) push(rank[k]!, k)
     }
   }
 }
 
 /**
- * UTF-8 encode `s` into `buf` (which must hold 3 bytes per UTF-16 unit); returns the byte count.
- * A plain loop beats TextEncoder.encodeInto's call overhead on short chunks. Lone surrogates
- * become U+FFFD, as TextEncoder does.
+ * The reference: rebuild the symbol row after every merge, rank every adjacent pair, merge the
+ * lowest, leftmost first. O(n²) per merge and obviously right; the tests hold BpeMerger to it.
+ * `offsets` has n + 1 entries (symbol k spans offsets[k]..offsets[k+1]).
  */
-export function utf8Encode(s: string, buf: Uint8Array): number {
-  let n = 0
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i)
-    if (c < 0x80) { buf[n++] = c; continue }
-    if (c < 0x800) { buf[n++] = 0xc0 | (c >> 6); buf[n++] = 0x80 | (c & 63); continue }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0
-      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)
-        i++
-        buf[n++] = 0xf0 | (c >> 18); buf[n++] = 0x80 | ((c >> 12) & 63)
-        buf[n++] = 0x80 | ((c >> 6) & 63); buf[n++] = 0x80 | (c & 63)
-        continue
-      }
-      c = 0xfffd
+export function mergeNaive(ranker: MergeRanker, symbols: readonly number[], offsets: readonly number[]): { ids: number[]; starts: number[] } {
+  const ids = [...symbols]
+  const starts = offsets.slice(0, symbols.length)
+  const end = offsets[symbols.length]!
+  const endOf = (i: number): number => (i + 1 < ids.length ? starts[i + 1]! : end)
+  for (;;) {
+    let best = NO_RANK
+    let at = -1
+    for (let i = 0; i + 1 < ids.length; i++) {
+      const r = ranker.pairRank(ids[i]!, ids[i + 1]!, starts[i]!, endOf(i + 1))
+      if (r < best) { best = r; at = i }
     }
-    buf[n++] = 0xe0 | (c >> 12); buf[n++] = 0x80 | ((c >> 6) & 63); buf[n++] = 0x80 | (c & 63)
+    if (at < 0) return { ids, starts }
+    const merged = ranker.mergedId(ids[at]!, ids[at + 1]!, best, starts[at]!, endOf(at + 1))
+    ids.splice(at, 2, merged)
+    starts.splice(at + 1, 1)
   }
-  return n
-}
-
-/** One open-addressing table of SpanCache: FNV-1a hash of UTF-16 code units → (key, ids). */
-class SpanTable {
-  readonly hashes: Int32Array
-  readonly keys: Array<string | undefined>
-  readonly values: Array<number | number[]>
-  readonly mask: number
-  count = 0
-
-  constructor(cap: number) {
-    this.mask = cap - 1
-    this.hashes = new Int32Array(cap)
-    this.keys = new Array<string | undefined>(cap).fill(undefined)
-    this.values = new Array<number | number[]>(cap).fill(0)
-  }
-
-  /** slot holding text[start..end) with hash h, or -1 */
-  find(text: string, start: number, end: number, h: number): number {
-    const n = end - start
-    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
-      const key = this.keys[s]
-      if (key === undefined) return -1
-      if (this.hashes[s] === h && key.length === n) {
-        let i = 0
-        while (i < n && key.charCodeAt(i) === text.charCodeAt(start + i)) i++
-        if (i === n) return s
-      }
-    }
-  }
-
-  insert(key: string, h: number, value: number | number[]): void {
-    let s = h & this.mask
-    while (this.keys[s] !== undefined) s = (s + 1) & this.mask
-    this.keys[s] = key
-    this.hashes[s] = h
-    this.values[s] = value
-    this.count++
-  }
-
-  clear(): void {
-    this.keys.fill(undefined)
-    this.count = 0
-  }
-}
-
-/**
- * Chunk → ids memo keyed by a span of a larger string, so a hit allocates nothing: no substring
- * is built to look it up (a Map keyed by fresh substrings spent ~40% of encoding time hashing
- * them). Two generations approximate LRU cheaply: entries go to the young table; when it is
- * half full it becomes the old one (the previous old one is dropped), and a hit in the old table
- * is copied back into the young one, so frequent chunks survive a flood of one-off chunks.
- */
-export class SpanCache {
-  private young: SpanTable
-  private old: SpanTable
-  private readonly limit: number
-  /** the hash of the span last passed to `get`, reused by `set` */
-  private lastHash = 0
-
-  constructor(capacityLog2 = 17) {
-    this.young = new SpanTable(1 << capacityLog2)
-    this.old = new SpanTable(1 << capacityLog2)
-    this.limit = 1 << (capacityLog2 - 1)
-  }
-
-  /** ids cached for text[start..end): a number for a single id, an array otherwise */
-  get(text: string, start: number, end: number): number | number[] | undefined {
-    let h = 0x811c9dc5
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
-    this.lastHash = h
-    let s = this.young.find(text, start, end, h)
-    if (s >= 0) return this.young.values[s]
-    s = this.old.find(text, start, end, h)
-    if (s < 0) return undefined
-    const value = this.old.values[s]!
-    this.put(this.old.keys[s]!, h, value)
-    return value
-  }
-
-  /** store ids for `key`, which must be the span of the `get` that just missed */
-  set(key: string, value: number | number[]): void {
-    this.put(key, this.lastHash, value)
-  }
-
-  private put(key: string, h: number, value: number | number[]): void {
-    if (this.young.count >= this.limit) {
-      const dropped = this.old
-      this.old = this.young
-      dropped.clear()
-      this.young = dropped
-    }
-    this.young.insert(key, h, value)
-  }
-
-  /** entries currently reachable (young + old; a promoted entry may count twice) */
-  get size(): number { return this.young.count + this.old.count }
-}
-
-/**
- * tiktoken's byte-pair encoding of one chunk's bytes buf[0..n): the whole chunk when it is a
- * token, else merges from single bytes. Every single byte must be a token (true of tiktoken's
- * encodings); an unknown byte throws. Pushes ids to `out`.
- */
-export function encodeBytes(ranker: ByteRanker, merger: BpeMerger, buf: Uint8Array, n: number, out: number[]): void {
-  const whole = ranker.table.lookup(buf, 0, n)
-  if (whole >= 0) { out.push(whole); return }
-  merger.reserve(n)
-  const { symbols, offsets } = merger
-  const byteId = ranker.byteId
-  for (let k = 0; k < n; k++) {
-    const id = byteId[buf[k]!]!
-    if (id < 0) throw new Error(`byte 0x${buf[k]!.toString(16)} has no rank`)
-    symbols[k] = id
-    offsets[k] = k
-  }
-  offsets[n] = n
-  ranker.bytes = buf
-  merger.merge(ranker, n, out)
 }

@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { LlmError, usageError } from '../core/errors.js'
+import { LlmError } from '../core/errors.js'
 import type { Tokenizer } from './types.js'
 import { loadHfTokenizer } from './hf/index.js'
-import { loadTiktokenEncoding, loadTiktokenFile, TIKTOKEN_ENCODINGS } from './tiktoken/index.js'
+import { loadTiktokenFile } from './tiktoken/index.js'
 import { loadSentencePieceModel } from './sentencepiece/index.js'
 import { loadLlama2cTokenizer } from './llama2c/index.js'
 
@@ -27,12 +27,4 @@ export function loadTokenizer(path: string): Tokenizer {
   if (name.endsWith('.model')) return loadSentencePieceModel(path)
   if (name.endsWith('.bin')) return loadLlama2cTokenizer(path)
   throw new LlmError('unrecognised tokenizer file type', { where: path, hint: 'expected .json, .model, .bin or .tiktoken' })
-}
-
-/** Open one of tiktoken's named encodings (offline). */
-export function loadEncoding(name: string): Tokenizer {
-  if (!(TIKTOKEN_ENCODINGS as readonly string[]).includes(name)) {
-    throw usageError(`unknown encoding '${name}'`, { where: '--encoding', hint: `known encodings: ${TIKTOKEN_ENCODINGS.join(', ')}` })
-  }
-  return loadTiktokenEncoding(name)
 }

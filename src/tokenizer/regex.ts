@@ -341,23 +341,25 @@ function lit(cp: number): string {
 let allScalars: string | undefined
 const foldCache = new Map<number, number[]>()
 
-/** every Unicode scalar value in order, as one string (built once) */
+/** every Unicode scalar value in order, as one string (built once, as UTF-16 code units) */
 function scalars(): string {
   if (allScalars === undefined) {
-    const parts: string[] = []
-    for (let c = 0; c < 0x110000; c += 4096) {
-      const block: number[] = []
-      for (let d = c; d < c + 4096; d++) if (d < 0xd800 || d > 0xdfff) block.push(d)
-      parts.push(String.fromCodePoint(...block))
+    const units = new Uint16Array(0x10000 - 0x800 + (0x110000 - 0x10000) * 2)
+    let n = 0
+    for (let c = 0; c < 0x10000; c++) if (c < 0xd800 || c > 0xdfff) units[n++] = c
+    for (let c = 0x10000; c < 0x110000; c++) {
+      const v = c - 0x10000
+      units[n++] = 0xd800 | (v >> 10)
+      units[n++] = 0xdc00 | (v & 0x3ff)
     }
-    allScalars = parts.join('')
+    allScalars = new TextDecoder('utf-16le').decode(units)
   }
   return allScalars
 }
 
 /**
  * Every code point that simple case folding makes equal to `cp` (itself included), found by
- * asking the JS engine's `iu` matcher over all Unicode scalar values once (~50 ms, then cached).
+ * asking the JS engine's `iu` matcher over all Unicode scalar values (~3 ms a code point, cached).
  */
 export function caseFoldClass(cp: number): number[] {
   const hit = foldCache.get(cp)

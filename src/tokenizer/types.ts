@@ -36,4 +36,11 @@ export interface Tokenizer {
   /** the raw bytes of one token's text, for streaming decode that never splits a UTF-8 char */
   idToToken(id: number): string | undefined
   tokenToId(token: string): number | undefined
+  /**
+   * For streaming (src/core/tokenize/stream.ts): the last index c of `text` (0 < c < length)
+   * where encoding may be cut, i.e. for every continuation `more`,
+   * `encode(text + more) = encode(text[..c]) ++ encode(text[c..] + more)` under `opts` (never
+   * with addSpecialTokens); -1 when there is none in `text` or the tokenizer cannot tell.
+   */
+  streamCut?(text: string, opts?: EncodeOptions): number
 }

@@ -1,16 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasShared, repoRoot, runCli } from '../helpers.js'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { needs, repoRoot, runCli, SCRIPT, SHARED } from '../helpers.js'
 import { storiesOptimumFolder } from '../core/model/fixtures.js'
 import { unescapeLine } from '../../src/core/chat/plain.js'
 
 const errLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('llm '))
-// util-linux `script` gives the CLI a real pseudo-terminal (stdin and stdout both TTYs)
-const hasScript = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0
 
-describe.skipIf(!hasShared)('llm chat (built CLI, stories260K)', () => {
+needs(SHARED).describe('llm chat (built CLI, stories260K)', () => {
   let dir: string
   beforeAll(() => { dir = storiesOptimumFolder() })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -52,7 +50,7 @@ describe.skipIf(!hasShared)('llm chat (built CLI, stories260K)', () => {
     expect(r.stdout).toBe('')
   })
 
-  it.skipIf(!hasScript)('in a pseudo-terminal: the ink view streams the same answer, shows the status line, leaves on /exit', async () => {
+  needs(SCRIPT).it('in a pseudo-terminal: the ink view streams the same answer, shows the status line, leaves on /exit', async () => {
     const plain = runCli(['chat', '-m', dir, '--temperature', '0', '-n', '16'], { input: 'Once upon a time\n' }).stdout.trim()
     const cmd = `stty cols 100 rows 30; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(resolve(repoRoot, 'bin/run.js'))} chat -m ${JSON.stringify(dir)} --temperature 0 -n 16`
     // CI runs with CI=true, which puts ink in its no-redraw mode (final frame only): a person at a

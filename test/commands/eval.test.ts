@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
+import { needs, repoRoot, runCli, SHARED, shared } from '../helpers.js'
 
 const F = (name: string): string => join(repoRoot, 'test/fixtures/eval', name)
 
-describe.skipIf(!hasShared)('llm eval (stories260K)', () => {
+needs(SHARED).describe('llm eval (stories260K)', () => {
   let dir = ''
   let model = ''
   beforeAll(() => {
@@ -131,7 +131,7 @@ describe.skipIf(!hasShared)('llm eval (stories260K)', () => {
       const r = run('m', [F('malformed.jsonl')])
       expect(r.code).toBe(1)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
-      expect(r.stderr).toMatch(/malformed\.jsonl:2: malformed JSON/)
+      expect(r.stderr).toMatch(/malformed\.jsonl:2: not valid JSON: /)
       noFiles('m')
     })
     it('an unknown task lists the built-ins', () => {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
-import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
+import { hasShared, needs, repoRoot, runCli, SCRIPT, SHARED, shared } from '../helpers.js'
 import { availableDevices } from '../../src/core/runtime/ort.js'
 import { overlayFolder, storiesOptimumFolder, tempDir } from '../core/model/fixtures.js'
 
@@ -19,7 +19,7 @@ const oneErrorLine = (stderr: string): string => {
   return lines[0]!
 }
 
-describe.skipIf(!hasShared)('llm generate', () => {
+needs(SHARED).describe('llm generate', () => {
   let stories: string
   beforeAll(() => { stories = storiesOptimumFolder() })
 
@@ -115,8 +115,7 @@ describe.skipIf(!hasShared)('llm generate', () => {
 })
 
 // A terminal on stdin needs a pseudo-terminal: util-linux `script` provides one where installed.
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0
-describe.skipIf(!hasScript)('llm generate with a terminal on stdin', () => {
+needs(SCRIPT).describe('llm generate with a terminal on stdin', () => {
   it('prints usage and exits 2 when no prompt is given', () => {
     const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} bin/run.js generate -m /nonexistent`, '/dev/null'], {
       cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1' }, timeout: 60_000,
@@ -127,8 +126,7 @@ describe.skipIf(!hasScript)('llm generate with a terminal on stdin', () => {
 })
 
 // The end-to-end path a user takes: `llm convert` the llama2.c checkpoint, then generate.
-const hasConvert = existsSync(join(repoRoot, 'src/commands/convert.ts'))
-describe.skipIf(!hasShared || !hasConvert)('llm convert → llm generate (stories260K)', () => {
+needs(SHARED).describe('llm convert → llm generate (stories260K)', () => {
   it('reproduces golden_greedy_200.json token for token and char for char; matches transformers.js greedy', async () => {
     const out = join(tempDir(), 'stories260K')
     const conv = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', out])

@@ -1,28 +1,14 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasShared, noSharedReason, repoRoot, runCli, shared, type CliResult } from '../helpers.js'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { type CliResult, needs, runCli, runCliAsync, shared, SHARED } from '../helpers.js'
 import { startHubServer, type HubServer } from '../core/store/hub-server.js'
-
-/** runCli, but asynchronous: the hub server lives in this process and must keep answering. */
-function runCliAsync(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
-  return new Promise((ok) => {
-    const p = spawn(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
-    if (input !== undefined) p.stdin!.end(input)
-    let stdout = ''
-    let stderr = ''
-    p.stdout!.on('data', (d) => (stdout += d))
-    p.stderr!.on('data', (d) => (stderr += d))
-    p.on('close', (code) => ok({ stdout, stderr, code: code ?? -1 }))
-  })
-}
 
 /** our own stderr lines (oclif may add loader warnings about other commands while they are being written) */
 const errLines = (r: CliResult) => r.stderr.split('\n').filter((l) => l.startsWith('llm '))
 
-describe.skipIf(!hasShared)(`llm models (built CLI, local hub) ${hasShared ? '' : noSharedReason}`, () => {
+needs(SHARED).describe(`llm models (built CLI, local hub)`, () => {
   let hub: HubServer
   let home: string
   let env: Record<string, string>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { get_encoding } from 'tiktoken'
 import { Tokenizer as RustTokenizer } from 'tokenizers'
-import { runCli, shared, hasShared, noSharedReason } from '../helpers.js'
+import { needs, runCli, SHARED, shared } from '../helpers.js'
 
 // References: the official Rust cores (tiktoken WASM, Hugging Face tokenizers binding).
 const cl100k = get_encoding('cl100k_base')
@@ -48,7 +48,7 @@ describe('llm tokenize', () => {
     expect(r.stdout).toBe(text)
   })
 
-  it.skipIf(!hasShared)('matches Hugging Face tokenizers on a tokenizer.json, with and without --add-special ' + (hasShared ? '' : noSharedReason), async () => {
+  needs(SHARED).it('matches Hugging Face tokenizers on a tokenizer.json, with and without --add-special ', async () => {
     const file = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
     const ref = RustTokenizer.fromFile(file)
     const text = 'Hello  world, héllo 😀'
@@ -60,12 +60,42 @@ describe('llm tokenize', () => {
     }
   })
 
-  it.skipIf(!hasShared)('reads a SentencePiece .model and a model folder', () => {
+  needs(SHARED).it('reads a SentencePiece .model and a model folder', () => {
     const r = runCli(['tokenize', '--tokenizer', shared('models/stories260K/tok512.model'), '--count', 'Once upon a time'])
     expect(r.code).toBe(0)
     expect(Number(r.stdout)).toBeGreaterThan(0)
     const folder = runCli(['tokenize', '--tokenizer', shared('models/ortgenai-tiny-random-gpt2-fp32'), '--ids', 'hi there'])
     expect(folder.code).toBe(0)
+  })
+
+  it('streams piped stdin for --count and --ids: ids equal tiktoken on the whole text (BOM kept, specials too)', () => {
+    // several 64K-character parts, with CRLF, CJK, emoji and special-token text across them
+    const unit = '\uFEFFWord after word, line\r\nafter line; 日本語 テキスト 😀👩‍👩‍👧 <|endoftext|> 12345678 \t x\n\nNext'
+    const text = '\uFEFF' + Array.from({ length: 4000 }, (_, i) => `${unit} ${i}`).join(' ')
+    for (const special of [false, true]) {
+      const want = special ? Array.from(cl100k.encode(text, 'all')) : refIds(text)
+      const flags = special ? ['--special'] : []
+      const ids = runCli(['tokenize', '-e', 'cl100k_base', '--ids', ...flags], { input: text })
+      expect(ids.code).toBe(0)
+      expect(JSON.parse(ids.stdout)).toEqual(want)
+      expect(runCli(['tokenize', '-e', 'cl100k_base', '--count', ...flags], { input: text }).stdout).toBe(`${want.length}\n`)
+    }
+  })
+
+  it('caches the compiled encoding under $LLM_HOME and ignores a damaged cache file', async () => {
+    const { existsSync, mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const home = mkdtempSync(join(tmpdir(), 'llm-home-'))
+    const file = join(home, 'cache/tiktoken/r50k_base.bin')
+    const text = 'cache me if you can'
+    const want = Array.from(get_encoding('r50k_base').encode(text, [], []))
+    const run = () => JSON.parse(runCli(['tokenize', '-e', 'r50k_base', '--ids', text], { env: { LLM_HOME: home, LLM_TOKENIZER_CACHE: '1' } }).stdout)
+    expect(run()).toEqual(want)
+    expect(existsSync(file)).toBe(true)
+    expect(run()).toEqual(want) // from the cache
+    writeFileSync(file, 'garbage')
+    expect(run()).toEqual(want) // rebuilt
   })
 
   describe('bad input: one line, non-zero exit', () => {

@@ -10,17 +10,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { float32ToBf16, readSafetensors, writeSafetensors, type SafeTensor } from '../../src/core/safetensors.js'
-import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
+import { needs, PY, repoRoot, runCli, runCliAsync, shared, SHARED, TORCH } from '../helpers.js'
+import { startHubServer } from '../core/store/hub-server.js'
 
-const PY = '/usr/bin/python3'
-const hasTorch = hasShared && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 const FAMILIES = ['llama', 'qwen2', 'mistral', 'phi3', 'gemma']
 const root = mkdtempSync(join(tmpdir(), 'llm-convert-hf-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 const expected = (name: string): { prompt_ids: number[]; greedy_ids: number[] } => JSON.parse(readFileSync(join(root, `${name}.json`), 'utf8'))
 const PROMPT = 'The little robot said: '
 
-describe.skipIf(!hasTorch)('llm convert --from hf', () => {
+needs(TORCH, SHARED).describe('llm convert --from hf', () => {
   beforeAll(() => {
     const r = spawnSync(PY, [join(repoRoot, 'test/fixtures/families/families.py'), root, shared('tools')], { encoding: 'utf8' })
     if (r.status !== 0) throw new Error(r.stderr)
@@ -85,6 +84,28 @@ describe.skipIf(!hasTorch)('llm convert --from hf', () => {
     expect(JSON.parse(r.stdout).format).toMatch(/BF16/)
     const g = runCli(['generate', '-m', join(root, 'llama-sharded-onnx'), '--temperature', '0', '-n', '4', '--json', PROMPT])
     expect(g.code).toBe(0)
+  })
+
+  it('models pull of a repository that holds only safetensors, then generate and convert from the store', async () => {
+    const hub = await startHubServer({ 'test-owner/tiny-qwen2': { dir: join(root, 'qwen2') } })
+    const env = { LLM_HOME: join(root, 'home'), HF_ENDPOINT: hub.url }
+    try {
+      const p = await runCliAsync(['models', 'pull', 'test-owner/tiny-qwen2'], env)
+      expect(p.stderr + `exit ${p.code}`).toMatch(/exit 0$/)
+      const e = expected('qwen2')
+      const g = await runCliAsync(['generate', '-m', 'test-owner/tiny-qwen2', '--temperature', '0', '-n', String(e.greedy_ids.length), '--json', PROMPT], env)
+      expect(g.stderr + `exit ${g.code}`).toMatch(/exit 0$/)
+      expect(JSON.parse(g.stdout).ids).toEqual(e.greedy_ids)
+      const stored = join(root, 'home', 'models', 'test-owner--tiny-qwen2')
+      const c = await runCliAsync(['convert', stored, '--out', stored], env)
+      expect(c.stderr + `exit ${c.code}`).toMatch(/exit 0$/)
+      expect(existsSync(join(stored, 'onnx/model.onnx'))).toBe(true)
+      const again = await runCliAsync(['generate', '-m', 'tiny-qwen2', '--temperature', '0', '-n', '4', '--json', PROMPT], env)
+      expect(again.stderr).not.toMatch(/built it from the safetensors/)
+      expect(JSON.parse(again.stdout).ids).toEqual(e.greedy_ids.slice(0, 4))
+    } finally {
+      await hub.close()
+    }
   })
 
   describe('bad input: one line naming file and field', () => {

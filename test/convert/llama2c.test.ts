@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ModelSession, tensor, type Tensor } from '../../src/core/runtime/ort.js'
 import { convert } from '../../src/core/convert/index.js'
 import { readSafetensors } from '../../src/core/safetensors.js'
-import { hasShared, runCli, shared } from '../helpers.js'
+import { needs, runCli, SHARED, shared } from '../helpers.js'
 
 const S = (...p: string[]) => shared('models', ...p)
 const root = mkdtempSync(join(tmpdir(), 'llm-convert-'))
@@ -69,7 +69,7 @@ async function greedy(session: ModelSession, prompt: number[], steps: number, ke
   return { ids, logits }
 }
 
-describe.skipIf(!hasShared)('llm convert --from llama2c: stories260K', () => {
+needs(SHARED).describe('llm convert --from llama2c: stories260K', () => {
   let dir: string
   let session: ModelSession
   let golden: Golden
@@ -161,7 +161,7 @@ function relayout(kind: 'v1' | 'unshared'): Buffer {
   return Buffer.concat([header, ...['rms_att', 'rms_ffn', 'rms_final', 'tok', 'wq', 'wk', 'wv', 'wo', 'w1', 'w2', 'w3'].map((k) => seg[k])])
 }
 
-describe.skipIf(!hasShared)('llama2.c layouts and bad input', () => {
+needs(SHARED).describe('llama2.c layouts and bad input', () => {
   it('version 1 ("ak42") gives the same weights as legacy; an unshared classifier becomes lm_head.weight', async () => {
     const base = readSafetensors(join(legacyFolder(), 'model.safetensors'))
     for (const kind of ['v1', 'unshared'] as const) {

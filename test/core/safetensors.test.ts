@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -7,13 +7,10 @@ import {
   bf16ToFloat32, encodeSafetensors, float32ToBf16, readSafetensors, tensorToFloat32, writeSafetensors, type SafeTensor,
 } from '../../src/core/safetensors.js'
 import { float32ToHalfArray } from '../../src/core/runtime/fp16.js'
-import { hasShared, shared } from '../helpers.js'
+import { needs, PY, SHARED, shared, TORCH } from '../helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-st-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-const PY = '/usr/bin/python3'
-const hasTorch = existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 
 function sample(): Map<string, SafeTensor> {
   return new Map<string, SafeTensor>([
@@ -47,7 +44,7 @@ describe('safetensors round trip', () => {
     expect([...readSafetensors(file, (name) => name === 'ids').tensors.keys()]).toEqual(['ids'])
   })
 
-  it.skipIf(!hasTorch || !hasShared)('reads a file written by torch_reference.py\'s writer and matches torch\'s bf16/f16 bits', () => {
+  needs(TORCH, SHARED).it('reads a file written by torch_reference.py\'s writer and matches torch\'s bf16/f16 bits', () => {
     const file = join(dir, 'torch.safetensors')
     // The shared reference tool's own writer, fed torch tensors; values and bf16/f16 bit patterns
     // come back as JSON so the comparison does not go through our reader alone.

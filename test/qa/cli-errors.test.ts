@@ -10,10 +10,22 @@ function oneErrorLine(stderr: string): string {
 }
 
 describe('oclif parse errors keep their reason on one line', () => {
-  it('an out-of-range integer flag names the flag and the rule', () => {
-    const r = runCli(['generate', '--top-k', '-1', 'hi'])
-    expect(r.code).toBe(2)
-    expect(oneErrorLine(r.stderr)).toBe('llm generate: error: --top-k: Expected an integer greater than or equal to 0 but received: -1 (hint: see --help)')
+  it('a bad number flag names the flag and its range, in the same words on every command (cli/flags.ts)', () => {
+    const cases: Array<[string[], string]> = [
+      [['generate', '--top-k', '-1', 'hi'], "llm generate: error: --top-k: expected a whole number >= 0, got '-1'"],
+      [['generate', '--top-p', '2', 'hi'], "llm generate: error: --top-p: expected a number in (0, 1], got '2'"],
+      [['chat', '--temperature', 'warm'], "llm chat: error: --temperature: expected a number >= 0, got 'warm'"],
+      [['eval', 'x.jsonl', '--batch-size', '1.5'], "llm eval: error: --batch-size: expected a whole number >= 1, got '1.5'"],
+      [['pretrain', '--lr', '-1', '--data', 'x', '--out', 'y'], "llm pretrain: error: --lr: expected a number >= 0, got '-1'"],
+      [['pretrain', '--beta1', '2', '--data', 'x', '--out', 'y'], "llm pretrain: error: --beta1: expected a number in [0, 1], got '2'"],
+      [['tokenizer', 'train', '--vocab-size', 'many', '--out', 'x'], "llm tokenizer train: error: --vocab-size: expected a whole number >= 1, got 'many'"],
+      [['generate', '--threads', '0', 'hi'], "llm generate: error: --threads: expected a whole number >= 1, got '0'"],
+    ]
+    for (const [args, line] of cases) {
+      const r = runCli(args)
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(oneErrorLine(r.stderr)).toBe(`${line} (hint: see --help)`)
+    }
   })
 
   it('exclusive flags say which ones clash', () => {
@@ -23,16 +35,16 @@ describe('oclif parse errors keep their reason on one line', () => {
   })
 
   it('missing required flags are listed', () => {
-    const r = runCli(['convert', 'x.bin'])
+    const r = runCli(['finetune', 'merge'])
     expect(r.code).toBe(2)
     const line = oneErrorLine(r.stderr)
-    for (const f of ['from', 'out', 'tokenizer']) expect(line).toContain(`Missing required flag ${f}`)
+    for (const f of ['model', 'adapter', 'out']) expect(line).toContain(`Missing required flag ${f}`)
   })
 
   it('a missing argument is named', () => {
     const r = runCli(['convert'])
     expect(r.code).toBe(2)
-    expect(oneErrorLine(r.stderr)).toBe('llm convert: error: Missing 1 required arg: src (checkpoint file to convert) (hint: see --help)')
+    expect(oneErrorLine(r.stderr)).toBe('llm convert: error: Missing 1 required arg: src (checkpoint: a Hugging Face folder (--from hf) or a llama2.c .bin) (hint: see --help)')
   })
 })
 

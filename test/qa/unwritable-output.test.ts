@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { mkdirs, writeFileAtomic } from '../../src/core/atomic.js'
 import { LlmError } from '../../src/core/errors.js'
-import { hasShared, noSharedReason, runCli, shared } from '../helpers.js'
+import { needs, runCli, SHARED, shared } from '../helpers.js'
 import { storiesOptimumFolder } from '../core/model/fixtures.js'
 
 /**
@@ -51,13 +51,13 @@ describe('commands with an unwritable output path', () => {
     expect(oneErrorLine(r.stderr)).toBe('llm tokenizer train: error: /proc/x/tok.json: cannot write file: no such file or directory')
   })
 
-  it.skipIf(!hasShared || process.platform !== 'linux')('convert --out /proc/x: one line naming it, exit 1, no hang', () => {
+  ;(process.platform === 'linux' ? needs(SHARED).it : it.skip)('convert --out /proc/x: one line naming it, exit 1, no hang', () => {
     const r = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', '/proc/x'], { timeoutMs: 20_000 })
     expect(r.code).toBe(1)
     expect(oneErrorLine(r.stderr)).toMatch(/^llm convert: error: \/proc\/x: cannot write model folder: /)
   })
 
-  it.skipIf(!hasShared)('eval --output under a file: names the output file', () => {
+  needs(SHARED).it('eval --output under a file: names the output file', () => {
     const data = join(work, 'ppl.txt')
     writeFileSync(data, 'Once upon a time there was a cat.\n')
     const r = runCli(['eval', data, '-m', storiesOptimumFolder(), '--output', join(aFile, 'r.json')], { timeoutMs: 60_000 })
@@ -66,4 +66,3 @@ describe('commands with an unwritable output path', () => {
   })
 })
 
-if (!hasShared) console.warn(`convert and eval cases skipped: ${noSharedReason}`)

@@ -1,17 +1,20 @@
 /**
- * The shared merge core against a deliberately naive reference written here (minbpe style:
- * rebuild the symbol list after every merge, pick the lowest rank, leftmost first), for both
- * rankers and both strategies (linear scan ≤ 96 symbols, heap above), plus tiktoken's WASM core
- * on very long pieces.
+ * The one merge core (src/tokenizer/bpe.ts): BpeMerger against `mergeNaive`, the reference beside
+ * it, and against a deliberately naive test-local reference (minbpe style: rebuild the symbol
+ * list after every merge, pick the lowest rank, leftmost first), for every ranker the project
+ * uses (HF merge lines, tiktoken byte ranks, SentencePiece/llama2.c scores with ties) and both
+ * strategies (linear scan <= 96 symbols, heap above), plus tiktoken's WASM core on long pieces.
  */
 import { get_encoding } from 'tiktoken'
 import { describe, expect, it } from 'vitest'
-import { BpeMerger, ByteRanker, ByteTokenTable, NO_RANK, PairMergeTable, PairRanker, SpanCache, encodeBytes, utf8Encode } from '../../src/tokenizer/bpe.js'
+import { BpeMerger, type MergeRanker, NO_RANK, PairMergeTable, PairRanker, mergeNaive, scoreRanks } from '../../src/tokenizer/bpe.js'
+import { SpanCache, utf8Encode } from '../../src/tokenizer/span-cache.js'
+import { ByteRanker, ByteTokenTable, encodeBytes } from '../../src/tokenizer/tiktoken/byte-table.js'
 import { loadTiktokenEncoding } from '../../src/tokenizer/tiktoken/index.js'
 import { seededRandom } from '../helpers.js'
 
 /** naive pair-rank BPE: O(n²) per merge, obviously right */
-function naivePairs(ids: number[], rank: (l: number, r: number) => number, merged: (rank: number) => number): number[] {
+function naivePairs(ids: number[], rank: (l: number, r: number) => number, merged: (l: number, r: number) => number): number[] {
   const s = [...ids]
   for (;;) {
     let best = NO_RANK
@@ -21,7 +24,7 @@ function naivePairs(ids: number[], rank: (l: number, r: number) => number, merge
       if (r < best) { best = r; at = i }
     }
     if (at < 0) return s
-    s.splice(at, 2, merged(best))
+    s.splice(at, 2, merged(s[at]!, s[at + 1]!))
   }
 }
 
@@ -42,47 +45,111 @@ function naiveBytes(bytes: number[], ranks: Map<string, number>): number[] {
   }
 }
 
+/** fast merge of ids under `ranker` (offsets 0..n) */
+function fast(merger: BpeMerger, ranker: MergeRanker, ids: number[]): { ids: number[]; starts: number[] } {
+  const n = ids.length
+  merger.reserve(n)
+  merger.symbols.set(ids)
+  for (let k = 0; k <= n; k++) merger.offsets[k] = k
+  const out: number[] = []
+  const starts: number[] = []
+  merger.merge(ranker, n, out, starts)
+  return { ids: out, starts }
+}
+
+const LENGTHS = [1, 2, 5, 30, 96, 97, 300]
+
 describe('BpeMerger with PairRanker (Hugging Face merges)', () => {
-  it('matches the naive reference on random merge tables and inputs, short and long', () => {
+  it('matches both references on random merge tables and inputs, short and long', () => {
     const next = seededRandom(11)
     for (let trial = 0; trial < 40; trial++) {
       const alphabet = 2 + Math.floor(next() * 5)
-      const table = new PairMergeTable()
+      const merges: Array<[number, number, number]> = []
       const ranks = new Map<string, number>()
       let nextId = alphabet
       for (let r = 0; r < 60; r++) {
         const l = Math.floor(next() * nextId)
         const rr = Math.floor(next() * nextId)
         if (ranks.has(`${l},${rr}`)) continue
-        ranks.set(`${l},${rr}`, r)
-        table.set(l, rr, r, nextId++)
+        ranks.set(`${l},${rr}`, merges.length)
+        merges.push([l, rr, nextId++])
       }
-      const mergedOf = new Map<number, number>()
-      for (const [, r] of ranks) mergedOf.set(r, table.mergedId(r))
+      const ranker = new PairRanker(merges)
       const merger = new BpeMerger()
-      const ranker = new PairRanker(table)
-      for (const n of [1, 2, 5, 30, 96, 97, 300]) {
+      for (const n of LENGTHS) {
         const ids = Array.from({ length: n }, () => Math.floor(next() * alphabet))
-        merger.reserve(n)
-        merger.symbols.set(ids)
-        const out: number[] = []
-        merger.merge(ranker, n, out)
-        const want = naivePairs(ids, (l, r) => ranks.get(`${l},${r}`) ?? NO_RANK, (r) => mergedOf.get(r)!)
-        expect(out, `trial ${trial} n ${n}`).toEqual(want)
+        const got = fast(merger, ranker, ids)
+        const want = naivePairs(ids, (l, r) => ranks.get(`${l},${r}`) ?? NO_RANK, (l, r) => merges[ranks.get(`${l},${r}`)!]![2])
+        expect(got.ids, `trial ${trial} n ${n}`).toEqual(want)
+        expect(got).toEqual(mergeNaive(ranker, ids, Array.from({ length: n + 1 }, (_, k) => k)))
       }
     }
   })
 
-  it('keeps the first rank of a pair listed twice and grows past its initial size', () => {
+  it('a pair listed twice keeps its last line (as tokenizers\' HashMap does); the table grows', () => {
     const table = new PairMergeTable()
     table.set(1, 2, 5, 100)
     table.set(1, 2, 9, 200)
     for (let i = 0; i < 5000; i++) table.set(1000 + i, 7, 10 + i, 9000 + i)
-    expect(table.rank(1, 2)).toBe(5)
-    expect(table.mergedId(5)).toBe(100)
+    expect(table.rank(1, 2)).toBe(9)
+    expect(table.idAt(table.find(1, 2))).toBe(200)
     expect(table.rank(4999 + 1000, 7)).toBe(5009)
     expect(table.rank(2, 1)).toBe(NO_RANK)
+    expect(table.find(2, 1)).toBe(-1)
     expect(table.size).toBe(5001)
+    table.clear()
+    expect(table.size).toBe(0)
+    expect(table.rank(1, 2)).toBe(NO_RANK)
+  })
+})
+
+describe('BpeMerger with score ranks (SentencePiece, llama2.c)', () => {
+  it('scoreRanks: highest score first, equal scores share a rank, NaN last', () => {
+    expect(Array.from(scoreRanks([0.5, -1, 0.5, 3, NaN, -1]))).toEqual([1, 2, 1, 0, 3, 2])
+  })
+
+  it('matches both references with many tied scores (ties go to the leftmost pair)', () => {
+    const next = seededRandom(23)
+    for (let trial = 0; trial < 40; trial++) {
+      const alphabet = 2 + Math.floor(next() * 4)
+      // pieces: merged id per pair; scores drawn from few values so ties are common
+      const pairId = new Map<string, number>()
+      const scores: number[] = Array.from({ length: alphabet }, () => 0)
+      let nextId = alphabet
+      for (let r = 0; r < 50; r++) {
+        const l = Math.floor(next() * nextId)
+        const rr = Math.floor(next() * nextId)
+        if (pairId.has(`${l},${rr}`)) continue
+        pairId.set(`${l},${rr}`, nextId++)
+        scores.push(Math.floor(next() * 4))
+      }
+      const rankOf = scoreRanks(scores)
+      const ranker: MergeRanker = {
+        pairRank: (l, r) => { const id = pairId.get(`${l},${r}`); return id === undefined ? NO_RANK : rankOf[id]! },
+        mergedId: (l, r) => pairId.get(`${l},${r}`)!,
+      }
+      // the reference picks the highest score directly, leftmost on ties
+      const byScore = (ids: number[]): number[] => {
+        const s = [...ids]
+        for (;;) {
+          let best = -Infinity
+          let at = -1
+          for (let i = 0; i + 1 < s.length; i++) {
+            const id = pairId.get(`${s[i]},${s[i + 1]}`)
+            if (id !== undefined && scores[id]! > best) { best = scores[id]!; at = i }
+          }
+          if (at < 0) return s
+          s.splice(at, 2, pairId.get(`${s[at]},${s[at + 1]}`)!)
+        }
+      }
+      const merger = new BpeMerger()
+      for (const n of LENGTHS) {
+        const ids = Array.from({ length: n }, () => Math.floor(next() * alphabet))
+        const got = fast(merger, ranker, ids)
+        expect(got.ids, `trial ${trial} n ${n}`).toEqual(byScore(ids))
+        expect(got).toEqual(mergeNaive(ranker, ids, Array.from({ length: n + 1 }, (_, k) => k)))
+      }
+    }
   })
 })
 
@@ -103,6 +170,10 @@ describe('encodeBytes with ByteRanker (tiktoken ranks)', () => {
       const out: number[] = []
       encodeBytes(ranker, merger, Uint8Array.from(bytes), n, out)
       expect(out).toEqual(naiveBytes(bytes, ranks))
+      if (table.lookup(Uint8Array.from(bytes), 0, n) < 0) {
+        ranker.bytes = Uint8Array.from(bytes)
+        expect(out).toEqual(mergeNaive(ranker, bytes, Array.from({ length: n + 1 }, (_, k) => k)).ids)
+      }
     }
   })
 

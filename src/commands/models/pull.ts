@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { progressFlag } from '../../cli/flags.js'
 import { createProgress, type Progress } from '../../cli/progress.js'
@@ -11,7 +11,8 @@ export default class ModelsPull extends BaseCommand {
     'Files go to $LLM_HOME/models/OWNER--NAME; the folder appears only once every file is complete and checked',
     '(size, and sha256 for LFS files or the git blob id for the others). An interrupted pull resumes where it stopped.',
     'Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN (bearer token for gated or private repositories),',
-    'HF_HUB_OFFLINE=1 (same as --offline), LLM_HOME.',
+    'HF_HUB_OFFLINE=1 (same as --offline), HF_HUB_DOWNLOAD_TIMEOUT / HF_HUB_ETAG_TIMEOUT (seconds without a byte before a file / the listing',
+    'request is given up, default 10), LLM_HOME. One pull (or rm) of a model at a time.',
   ].join(' ')
 
   static override examples = [

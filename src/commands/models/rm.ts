@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import { Args } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { removeStored } from '../../core/store/index.js'
 import { formatBytes } from '../../ui/table.js'

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import { Args } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { describeStored, requireStoredModel, summarizeConfig } from '../../core/store/index.js'
 import { formatBytes, formatTable } from '../../ui/table.js'

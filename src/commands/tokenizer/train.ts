@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
-import { progressFlag } from '../../cli/flags.js'
+import { intFlag, progressFlag } from '../../cli/flags.js'
 import { createProgress, type Progress } from '../../cli/progress.js'
 import { writeFileAtomic } from '../../core/atomic.js'
 import { usageError } from '../../core/errors.js'
@@ -33,9 +33,9 @@ export default class TokenizerTrain extends BaseCommand {
   }
 
   static override flags = {
-    'vocab-size': Flags.integer({ description: 'final vocabulary size, special tokens included (at least 256 + specials)', required: true }),
+    'vocab-size': intFlag({ description: 'final vocabulary size, special tokens included (at least 256 + specials)', required: true, min: 1 }),
     out: Flags.string({ char: 'o', description: 'where to write tokenizer.json (written atomically)', required: true }),
-    'min-frequency': Flags.integer({ description: 'stop merging when the best pair occurs fewer times than this', default: 2 }),
+    'min-frequency': intFlag({ description: 'stop merging when the best pair occurs fewer times than this', default: 2, min: 0 }),
     'special-tokens': Flags.string({ description: 'comma-separated special tokens, appended after the merged tokens (e.g. "<|endoftext|>")' }),
     pattern: Flags.string({ description: 'pre-tokenizer split: gpt4 (cl100k), gpt2, or a regex (Rust/Oniguruma syntax)', default: 'gpt4' }),
     progress: progressFlag(),

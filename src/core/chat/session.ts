@@ -1,4 +1,4 @@
-import type { FinishReason, Generator } from '../generate/index.js'
+import type { FinishReason, GenerationResult, Generator } from '../generate/index.js'
 import type { SamplingParams } from '../generate/sampling.js'
 import type { ChatMessage } from '../model/chat-template.js'
 import { buildChatPrompt } from './prompt.js'
@@ -13,6 +13,14 @@ export interface ChatSettings {
   maxTokens?: number
   /** `seed`, when given, is used as seed + the number of earlier user turns, so a replayed conversation is reproduced */
   sampling?: Partial<SamplingParams>
+  /**
+   * A prompt template (`llm chat -t`, from templateForChat): few-shot turns after the system
+   * message, and each user message sent as the template's prompt around it. The history keeps
+   * the text as typed.
+   */
+  template?: { preamble: ChatMessage[]; wrap: (text: string) => string }
+  /** after each answered turn (the request log's hook): the messages the model saw, the answer and the raw result */
+  onTurn?: (turn: { messages: ChatMessage[]; answer: string; result: GenerationResult; startedAt: Date; durationMs: number }) => void
 }
 
 export interface TurnResult {
@@ -77,7 +85,8 @@ export class ChatSession {
   async send(text: string, opts: { onText?: (t: string) => void; signal?: { readonly aborted: boolean } } = {}): Promise<TurnResult> {
     const user: ChatMessage = { role: 'user', content: text }
     const { messages, dropped } = await this.fit([...this.history, user])
-    const p = buildChatPrompt(messages, this.engine.info.hasChatTemplate)
+    const shown = this.present(messages)
+    const p = buildChatPrompt(shown, this.engine.info.hasChatTemplate)
     let leading = p.transcript // drop the space after "Assistant:" from what is shown
     const onText = (t: string) => {
       if (leading) {
@@ -89,8 +98,10 @@ export class ChatSession {
     }
     const sampling = { ...this.settings.sampling }
     if (sampling.seed !== undefined) sampling.seed = (sampling.seed + this.turns) >>> 0
+    const startedAt = new Date()
     const r = await this.engine.generate(p.prompt, { maxTokens: this.settings.maxTokens, sampling, stop: p.stop, onOverflow: 'truncate', onText, signal: opts.signal })
     const answer = p.transcript ? r.text.trim() : r.text
+    this.settings.onTurn?.({ messages: shown, answer, result: r, startedAt, durationMs: Date.now() - startedAt.getTime() })
     this.history.push(user)
     if (r.finish_reason !== 'abort' || answer) this.history.push({ role: 'assistant', content: answer })
     return {
@@ -102,6 +113,15 @@ export class ChatSession {
       contextMax: this.engine.info.contextLength,
       dropped,
     }
+  }
+
+  /** what the model sees of `messages`: with a template, its few-shot turns and each user message through its prompt */
+  private present(messages: readonly ChatMessage[]): ChatMessage[] {
+    const t = this.settings.template
+    if (!t) return [...messages]
+    const sys = messages.filter((m) => m.role === 'system')
+    const rest = messages.filter((m) => m.role !== 'system').map((m) => (m.role === 'user' ? { ...m, content: t.wrap(m.content) } : m))
+    return [...sys, ...t.preamble, ...rest]
   }
 
   /**
@@ -118,7 +138,7 @@ export class ChatSession {
     for (;;) {
       const messages = [...sys, ...history.slice(start)]
       if (start >= history.length - 1) return { messages, dropped: start }
-      const ids = await this.engine.encode(buildChatPrompt(messages, this.engine.info.hasChatTemplate).prompt)
+      const ids = await this.engine.encode(buildChatPrompt(this.present(messages), this.engine.info.hasChatTemplate).prompt)
       if (ids.length + room <= ctx) return { messages, dropped: start }
       // drop one exchange: the oldest message and everything up to the next user message
       start++

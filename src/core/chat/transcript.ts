@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { writeFileAtomic } from '../atomic.js'
 import { fileError, LlmError } from '../errors.js'
+import { readJson } from '../json.js'
 import type { ChatMessage } from '../model/chat-template.js'
 
 /**
@@ -27,14 +27,7 @@ export function saveTranscript(file: string, messages: readonly ChatMessage[]): 
 }
 
 export function loadTranscript(file: string): ChatMessage[] {
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (e) {
-    if (e instanceof SyntaxError) throw new LlmError(`not valid JSON: ${e.message}`, { where: file, hint: 'expected a file written by /save' })
-    throw fileError(file, e)
-  }
-  return parseMessages(raw, file)
+  return parseMessages(readJson(file, { hint: 'expected a file written by /save' }), file)
 }
 
 export function parseMessages(raw: unknown, where: string): ChatMessage[] {

@@ -18,9 +18,8 @@ export interface HfFolderContent {
   /** config.json as written (read back through readModelConfig first) */
   configJson: Record<string, unknown>
   weights: Map<string, SafeTensor>
-  tokenizerJson: Record<string, unknown>
-  tokenizerConfig: Record<string, unknown>
-  generationConfig: Record<string, unknown>
+  /** the other files, by name: generation_config.json, tokenizer files (objects are written as JSON) */
+  files: Record<string, string | Uint8Array | Record<string, unknown>>
 }
 
 export interface WrittenFolder { dir: string; files: { path: string; bytes: number }[]; parameters: number }
@@ -58,11 +57,9 @@ export function writeHfFolder(outDir: string, c: HfFolderContent, opts: { force?
   }
   try {
     put('config.json', json(c.configJson))
-    put('generation_config.json', json(c.generationConfig))
     writeSafetensors(join(tmp, 'model.safetensors'), ordered, { format: 'pt' })
     files.push({ path: 'model.safetensors', bytes: statSync(join(tmp, 'model.safetensors')).size })
-    put('tokenizer.json', JSON.stringify(c.tokenizerJson))
-    put('tokenizer_config.json', json(c.tokenizerConfig))
+    for (const [name, data] of Object.entries(c.files)) put(name, typeof data === 'string' || data instanceof Uint8Array ? data : json(data))
     put('onnx/model.onnx', onnx)
     replaceDir(tmp, out)
   } catch (err) {

@@ -75,9 +75,11 @@ export function convert(opts: ConvertOptions): ConvertResult {
   const written = writeHfFolder(opts.out, {
     configJson: ckpt.configJson,
     weights: ckpt.weights,
-    tokenizerJson: tok.json,
-    tokenizerConfig: llamaTokenizerConfig(tok.json, { modelMaxLength: h.seqLen }),
-    generationConfig: { bos_token_id: 1, eos_token_id: 2 },
+    files: {
+      'generation_config.json': { bos_token_id: 1, eos_token_id: 2 },
+      'tokenizer.json': JSON.stringify(tok.json),
+      'tokenizer_config.json': llamaTokenizerConfig(tok.json, { modelMaxLength: h.seqLen }),
+    },
   }, { force: opts.force })
   return {
     ...written, from: 'llama2c', format: ckpt.version === 0 ? 'llama2.c legacy (v0)' : 'llama2.c v1', family: 'llama',

@@ -11,12 +11,12 @@ import { Rng } from '../rng.js'
  *               shared/tools/torch_reference.py's batch (row b = tok[b·T : b·T+T]).
  * x = tok[i : i+T], y = tok[i+1 : i+T+1].
  *
- * The whole sampler state is (rng state, micro-batch counter): two integers a checkpoint stores,
+ * The whole sampler state is (rng state, micro-batch counter): a few integers a checkpoint stores,
  * so a resumed run draws exactly the batches an uninterrupted one would.
  */
 export type Order = 'random' | 'sequential'
 
-export interface SamplerState { rng: number; microBatch: number }
+export interface SamplerState { rng: number[]; microBatch: number }
 
 export interface Batch { inputIds: Int32Array; targets: Int32Array }
 
@@ -37,7 +37,7 @@ export class BatchSampler {
         where: '--data', hint: 'give more data or a smaller --seq-len (or a smaller --val-fraction)',
       })
     }
-    this.rng = new Rng(state.rng)
+    this.rng = Rng.fromState(state.rng)
     this.microBatch = state.microBatch
   }
 

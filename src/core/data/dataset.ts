@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LlmError, fileError } from '../errors.js'
 import { writeFileAtomic } from '../atomic.js'
+import { parseJsonl } from '../json.js'
 import type { Tokenizer } from '../../tokenizer/types.js'
 import { encodeTokenFile, isTokenFile, readTokenFile } from './tokens-file.js'
 
@@ -26,17 +27,10 @@ export function readDataFile(path: string): DataFile {
   }
   if (!/\.jsonl$/i.test(path)) return { path, kind: 'text', docs: [text] }
   const docs: string[] = []
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue
-    let rec: unknown
-    try {
-      rec = JSON.parse(lines[i])
-    } catch (e) {
-      throw new LlmError(`line ${i + 1} is not JSON: ${(e as Error).message}`, { where: path, hint: 'JSONL data needs one {"text": "..."} object per line' })
-    }
-    const t = (rec as { text?: unknown } | null)?.text
-    if (typeof t !== 'string') throw new LlmError(`line ${i + 1} has no string "text" field`, { where: path, hint: 'JSONL data needs one {"text": "..."} object per line' })
+  const hint = 'JSONL data needs one {"text": "..."} object per line'
+  for (const { value, line } of parseJsonl(text, path, { hint })) {
+    const t = (value as { text?: unknown } | null)?.text
+    if (typeof t !== 'string') throw new LlmError('no string "text" field on this line', { where: `${path}:${line}`, hint })
     docs.push(t)
   }
   return { path, kind: 'jsonl', docs }

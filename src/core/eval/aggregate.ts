@@ -18,6 +18,7 @@ import { chrfFromStats, corpusChrf } from './metrics/chrf.js'
 import { exactMatch } from './metrics/exact.js'
 import { rougeMulti } from './metrics/rouge.js'
 import { stderrOfMean } from './metrics/stats.js'
+import { macroF1 } from './metrics/f1.js'
 import type { TaskSpec } from './tasks.js'
 import { SACREBLEU_VERSION } from './metrics/bleu.js'
 
@@ -51,6 +52,8 @@ export interface PerSample {
   bleu_stats?: number[][]
   /** per item: [hyp, ref, match] × 6 orders */
   chrf_stats?: number[][]
+  /** classification: predicted and gold class per item, and the number of classes */
+  classes?: { pred: number[]; gold: number[]; n: number }
 }
 
 export interface MetricValue { value: number; stderr: number | null; higherIsBetter: boolean }
@@ -86,6 +89,7 @@ export function statistic(name: string, ps: PerSample, idx: ArrayLike<number>): 
       for (let i = 0; i < idx.length; i++) ps.bleu_stats![idx[i]!]!.forEach((v, j) => { s[j]! += v })
       return bleuFromStats({ correct: s.slice(0, 4), total: s.slice(4, 8), sysLen: s[8]!, refLen: s[9]! }).score
     }
+    case 'macro_f1': return macroF1(ps.classes!.pred, ps.classes!.gold, ps.classes!.n, idx)
     case 'chrf': {
       const s = new Array<number>(ps.chrf_stats![0]?.length ?? 18).fill(0)
       for (let i = 0; i < idx.length; i++) ps.chrf_stats![idx[i]!]!.forEach((v, j) => { s[j]! += v })
@@ -101,7 +105,10 @@ export function aggregate(task: TaskSpec, samples: SampleRecord[], nOriginal: nu
   const signatures: Record<string, string> = {}
   for (const s of samples) {
     s.metrics = {}
-    if (task.type === 'multiple_choice') {
+    if (task.type === 'classification') {
+      s.correct = s.prediction === s.gold
+      s.metrics.acc = s.correct ? 1 : 0
+    } else if (task.type === 'multiple_choice') {
       const lens = s.choices!.map((c) => c.length)
       s.prediction = argmax(s.loglikelihoods)
       s.prediction_norm = argmax(s.loglikelihoods.map((ll, i) => ll / lens[i]!))
@@ -136,6 +143,7 @@ export function aggregate(task: TaskSpec, samples: SampleRecord[], nOriginal: nu
     ps.words = samples.map((s) => s.words!)
     ps.bytes = samples.map((s) => s.bytes!)
   }
+  if (task.type === 'classification') ps.classes = { pred: samples.map((s) => s.prediction as number), gold: samples.map((s) => s.gold as number), n: samples[0]?.choices?.length ?? 0 }
   if (task.type === 'generate') {
     const nrefs = new Set(samples.map((s) => (s.references ?? []).filter((x) => x !== '').length))
     const n = nrefs.size === 1 ? String([...nrefs][0]) : 'var'

@@ -2,8 +2,8 @@
  * Reading evaluation data: JSON Lines (one object per line; a bad line is reported as FILE:LINE),
  * a JSON array, or plain text. Field access reports the missing field with the line it is on.
  */
-import { readFileSync } from 'node:fs'
-import { LlmError, fileError } from '../errors.js'
+import { LlmError } from '../errors.js'
+import { isJsonObject, parseJson, parseJsonl as jsonLines, readTextFile } from '../json.js'
 
 export type Doc = Record<string, unknown>
 
@@ -14,31 +14,16 @@ export interface SourcedDoc {
   where: string
 }
 
-export function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (err) {
-    throw fileError(file, err)
-  }
-}
+export const readText = readTextFile
 
-/** Parse JSONL (blank lines skipped); every line must be a JSON object. */
+/** Parse JSONL (blank lines skipped, core/json.ts); every line must be a JSON object. */
 export function parseJsonl(text: string, file: string): SourcedDoc[] {
   const out: SourcedDoc[] = []
-  const lines = text.split('\n')
-  lines.forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-    if (line.trim() === '') return
-    const where = `${file}:${i + 1}`
-    let v: unknown
-    try {
-      v = JSON.parse(line)
-    } catch (err) {
-      throw new LlmError(`malformed JSON: ${(err as Error).message}`, { where, hint: 'each line must be one JSON object' })
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LlmError('expected a JSON object on this line', { where })
-    out.push({ doc: v as Doc, where })
-  })
+  for (const { value, line } of jsonLines(text, file, { hint: 'each line must be one JSON object' })) {
+    const where = `${file}:${line}`
+    if (!isJsonObject(value)) throw new LlmError('expected a JSON object on this line', { where })
+    out.push({ doc: value, where })
+  }
   return out
 }
 
@@ -46,16 +31,11 @@ export function parseJsonl(text: string, file: string): SourcedDoc[] {
 export function readDocs(file: string): SourcedDoc[] {
   const text = readText(file)
   if (file.endsWith('.json')) {
-    let v: unknown
-    try {
-      v = JSON.parse(text)
-    } catch (err) {
-      throw new LlmError(`not valid JSON: ${(err as Error).message}`, { where: file })
-    }
+    const v = parseJson(text, file)
     if (!Array.isArray(v)) throw new LlmError('expected a JSON array of objects', { where: file })
     return v.map((d, i) => {
-      if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new LlmError('expected a JSON object', { where: `${file}[#${i}]` })
-      return { doc: d as Doc, where: `${file}[#${i}]` }
+      if (!isJsonObject(d)) throw new LlmError('expected a JSON object', { where: `${file}[#${i}]` })
+      return { doc: d, where: `${file}[#${i}]` }
     })
   }
   return parseJsonl(text, file)

@@ -17,5 +17,8 @@ export { runTask, encodePair, evalMaxLength, prefixToken, type RunOptions } from
 export { aggregate, statistic, LOWER_IS_BETTER, type TaskResult, type SampleRecord, type PerSample, type MetricValue } from './aggregate.js'
 export { buildResults, sampleLines, parseGate, checkGates, summaryTable, readResults, compareResults, comparisonTable, sha256File, type ResultsFile, type RunConfig, type Gate, type Comparison } from './results.js'
 export { parseJsonl, readDocs } from './data.js'
+export { TRANSLATION_TASKS, resolveTranslationTask, runTranslationTask, readPairs, type TranslationResolveOptions, type TranslationRunOptions } from './tasks/translation.js'
 export { hellaswagPreprocess, wikitextDetokenize, wikitextArticles, render } from './template.js'
 export * from './metrics/index.js'
+export { macroF1 } from './metrics/f1.js'
+export { runClassificationTask } from './classification.js'

@@ -9,7 +9,7 @@
  * (seed, doc_id): an item's examples do not depend on --limit, --batch-size or other items.
  */
 import { LlmError } from '../errors.js'
-import { xoshiro128ss } from '../generate/rng.js'
+import { Rng } from '../rng.js'
 import { goldIndex, readDocs, readText, stringField, stringListField, field, type SourcedDoc } from './data.js'
 import { hellaswagPreprocess, render, wikitextArticles } from './template.js'
 import type { TaskSpec } from './tasks.js'
@@ -36,7 +36,7 @@ export function sampleFewshot(n: number, k: number, exclude: number, seed: numbe
   if (k === 0) return []
   if (k > n - 1) throw new LlmError(`cannot draw ${k} few-shot examples from ${n - 1} other items`, { where: '--num-fewshot' })
   // one stream per (seed, item): mixing the two keeps seeds s and s+1 from sharing streams
-  const rng = xoshiro128ss(((seed % 2 ** 26) * 2 ** 26 + (docId % 2 ** 26)) % Number.MAX_SAFE_INTEGER)
+  const rng = Rng.fromSeed(((seed % 2 ** 26) * 2 ** 26 + (docId % 2 ** 26)) % Number.MAX_SAFE_INTEGER)
   const picked: number[] = []
   const seen = new Set<number>([exclude])
   while (picked.length < k) {
@@ -47,6 +47,7 @@ export function sampleFewshot(n: number, k: number, exclude: number, seed: numbe
 }
 
 export function buildInstances(task: TaskSpec, opts: InstanceOptions = {}): Instances {
+  if (task.type === 'translation') throw new LlmError('translation tasks run with a translator (eval/translation.ts runTranslationTask)', { where: task.source })
   const k = opts.numFewshot ?? task.numFewshot
   const seed = opts.seed ?? 1234
   if (task.type === 'perplexity') {
@@ -86,8 +87,12 @@ export function buildInstances(task: TaskSpec, opts: InstanceOptions = {}): Inst
       }
     case 'cloze':
       return { type: 'cloze', total: docs.length, items: ids.map((i) => ({ docId: i, context: withFewshot(i), target: targetOf(docs[i]!), where: docs[i]!.where })) }
+    case 'classification':
+      throw new LlmError('classification tasks are run by eval/classification.ts, not built here', { where: task.source })
     case 'generate':
       return { type: 'generate', total: docs.length, items: ids.map((i) => ({ docId: i, prompt: withFewshot(i), references: referencesOf(task, docs[i]!), where: docs[i]!.where })) }
+    case 'summarization':
+      throw new LlmError('summarization items are built by tasks/summarization.ts', { where: task.source })
   }
 }
 

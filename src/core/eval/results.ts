@@ -13,7 +13,7 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { LlmError, usageError, fileError } from '../errors.js'
 import { LOWER_IS_BETTER, statistic, type PerSample, type TaskResult } from './aggregate.js'
 import { pairedBootstrap, type BootstrapResult } from './metrics/stats.js'
-import { readText } from './data.js'
+import { readJson } from '../json.js'
 
 const RESULTS_VERSION = 1
 
@@ -135,12 +135,7 @@ export function summaryTable(r: TaskResult): string {
 }
 
 export function readResults(file: string): ResultsFile {
-  let v: unknown
-  try { v = JSON.parse(readText(file)) } catch (err) {
-    if (err instanceof LlmError) throw err
-    throw new LlmError(`not valid JSON: ${(err as Error).message}`, { where: file })
-  }
-  const r = v as ResultsFile
+  const r = readJson(file) as ResultsFile
   if (typeof r !== 'object' || r === null || typeof r.results !== 'object' || typeof r.per_sample !== 'object') {
     throw new LlmError('not an llm eval results file (no results / per_sample)', { where: file, hint: 'write one with llm eval … --output FILE' })
   }

@@ -17,6 +17,8 @@ import { buildInstances, type InstanceOptions } from './instances.js'
 import { rollingWindows, scoreLoglikelihood, type LoglikelihoodRequest, type LoglikelihoodResult } from './scorer.js'
 import type { TaskSpec } from './tasks.js'
 import { aggregate, type SampleRecord, type TaskResult } from './aggregate.js'
+import { runClassificationTask } from './classification.js'
+import { runSummarizationTask } from './tasks/summarization.js'
 
 export interface RunOptions extends InstanceOptions {
   batchSize?: number
@@ -50,6 +52,8 @@ export function encodePair(model: Model, context: string, continuation: string, 
 }
 
 export async function runTask(model: Model, task: TaskSpec, opts: RunOptions = {}): Promise<TaskResult> {
+  if (task.type === 'classification') return runClassificationTask(model, task, opts)
+  if (task.type === 'summarization') return runSummarizationTask(model, task, opts)
   const inst = buildInstances(task, opts)
   const maxLength = evalMaxLength(model, opts.maxLength)
   const bos = prefixToken(model)

@@ -4,7 +4,7 @@
  *
  * Task file (YAML or JSON; paths relative to the file):
  *   task: my_arc                     # name in the results
- *   type: multiple_choice            # multiple_choice | cloze | perplexity | generate
+ *   type: multiple_choice            # multiple_choice | cloze | perplexity | generate | classification | summarization
  *   data: ../data/arc.jsonl          # .jsonl / .json array / .txt (perplexity)
  *   doc_to_text: "{{query}}\nAnswer:" # context template ({{field}}, {{field|trim}})
  *   choices_field: choices           # multiple_choice
@@ -18,15 +18,19 @@
  *   num_fewshot: 0
  *   metrics: [acc, acc_norm]
  *   generation: { max_tokens: 64, until: ["\n"] }
+ *   summarize: { method: extractive }  # summarization: see tasks/summarization.ts
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, extname, resolve, basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { LlmError, fileError, usageError } from '../errors.js'
-import { readDocs, readText } from './data.js'
+import { readJson } from '../json.js'
+import { readDocs } from './data.js'
+import { SUMMARIZATION_BUILTINS, SUMMARIZATION_FIELDS, SUMMARIZATION_METRICS, parseSummarizeSettings, type SummarizeTaskSettings } from './tasks/summarization.js'
+import { resolveTranslationTask, type TranslationResolveOptions } from './tasks/translation.js'
 
-export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate'
+export type TaskType = 'multiple_choice' | 'cloze' | 'perplexity' | 'generate' | 'classification' | 'summarization' | 'translation'
 
 export interface TaskSpec {
   name: string
@@ -42,13 +46,19 @@ export interface TaskSpec {
   referencesField?: string
   textField?: string
   preprocess?: 'hellaswag'
+  /** classification: the label set (default: the gold labels seen) */
+  labels?: string[]
   targetDelimiter: string
   fewshotDelimiter: string
   numFewshot: number
   metrics: string[]
   generation: { maxTokens: number; until: string[] }
+  /** summarization: how documents are summarized */
+  summarize?: SummarizeTaskSettings
   /** where the task came from (built-in name or file) */
   source: string
+  /** translation tasks (translation.ts): the line-aligned reference file (else `data` is JSONL pairs) and the languages */
+  translation?: { references?: string; sourceLang?: string; targetLang?: string }
 }
 
 /** Every metric each task type can report. */
@@ -57,6 +67,9 @@ export const TASK_METRICS: Record<TaskType, string[]> = {
   cloze: ['acc', 'perplexity'],
   perplexity: ['token_perplexity', 'word_perplexity', 'byte_perplexity', 'bits_per_byte'],
   generate: ['exact_match', 'bleu', 'chrf', 'rouge1', 'rouge2', 'rougeL'],
+  classification: ['acc', 'macro_f1'],
+  summarization: SUMMARIZATION_METRICS,
+  translation: ['bleu', 'chrf'],
 }
 
 const DEFAULTS = { targetDelimiter: ' ', fewshotDelimiter: '\n\n', numFewshot: 0, generation: { maxTokens: 64, until: ['\n'] } }
@@ -77,6 +90,7 @@ export const BUILTIN_TASKS: Record<string, Builtin> = {
   lambada_openai: { name: 'lambada_openai', type: 'cloze', path: 'evals/lambada_openai.jsonl', docToText: '{{context}}', docToTarget: '{{continuation}}', metrics: ['acc', 'perplexity'] },
   wikitext: { name: 'wikitext', type: 'perplexity', path: 'wikitext2/wiki.test.tokens', textFormat: 'wikitext', docToText: '', metrics: ['word_perplexity', 'byte_perplexity', 'bits_per_byte', 'token_perplexity'] },
   tinyshakespeare: { name: 'tinyshakespeare', type: 'perplexity', path: 'tinyshakespeare/input.txt', textFormat: 'whole', docToText: '', metrics: ['token_perplexity', 'word_perplexity', 'byte_perplexity', 'bits_per_byte'] },
+  ...SUMMARIZATION_BUILTINS,
   xsum_tldr: { name: 'xsum_tldr', type: 'generate', path: 'summarization/xsum_DOC_tldr.jsonl', docToText: '{{prompt}}', docToTarget: '{{completion}}', metrics: ['rouge1', 'rouge2', 'rougeL'], generation: { maxTokens: 64, until: ['\n'] } },
 }
 
@@ -93,7 +107,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export interface FormatOverrides {
   /** force the shape of a bare data file */
-  format?: 'multiple_choice' | 'hellaswag' | 'cloze' | 'perplexity' | 'generate'
+  format?: 'multiple_choice' | 'hellaswag' | 'cloze' | 'perplexity' | 'generate' | 'classification' | 'summarization'
   contextField?: string
   choicesField?: string
   goldField?: string
@@ -101,7 +115,7 @@ export interface FormatOverrides {
   textField?: string
 }
 
-export interface ResolveOptions extends FormatOverrides {
+export interface ResolveOptions extends FormatOverrides, Omit<TranslationResolveOptions, 'data' | 'env'> {
   /** a data file replacing a built-in's (or a task file's) */
   data?: string
   env?: NodeJS.ProcessEnv
@@ -109,6 +123,8 @@ export interface ResolveOptions extends FormatOverrides {
 
 /** TASK (built-in name), a task file (.yaml/.yml/.json with a `type`), or a data file. */
 export function resolveTask(nameOrFile: string, opts: ResolveOptions = {}): TaskSpec {
+  const translation = resolveTranslationTask(nameOrFile, opts)
+  if (translation) return translation
   const builtin = BUILTIN_TASKS[nameOrFile]
   if (builtin) {
     const { path, ...rest } = builtin
@@ -128,8 +144,9 @@ export function resolveTask(nameOrFile: string, opts: ResolveOptions = {}): Task
   return taskFromData(nameOrFile, opts)
 }
 
+/** a .json file's value, or undefined when it is not JSON (then it is read as data, and that names the error) */
 function tryJson(file: string): unknown {
-  try { return JSON.parse(readText(file)) } catch { return undefined }
+  try { return readJson(file) } catch { return undefined }
 }
 
 const str = (v: unknown, key: string, file: string): string | undefined => {
@@ -148,7 +165,7 @@ function taskFromFile(file: string, opts: ResolveOptions): TaskSpec {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LlmError('a task file must be a mapping (task, type, data, …)', { where: file })
   const t = raw as Record<string, unknown>
-  const known = new Set(['task', 'type', 'data', 'doc_to_text', 'choices_field', 'gold_field', 'doc_to_target', 'references_field', 'text_field', 'text_format', 'preprocess', 'target_delimiter', 'fewshot_delimiter', 'num_fewshot', 'metrics', 'generation'])
+  const known = new Set(['task', 'type', 'data', 'doc_to_text', 'choices_field', 'gold_field', 'doc_to_target', 'references_field', 'text_field', 'text_format', 'preprocess', 'target_delimiter', 'fewshot_delimiter', 'num_fewshot', 'metrics', 'generation', 'labels', 'summarize'])
   for (const k of Object.keys(t)) if (!known.has(k)) throw new LlmError(`unknown key '${k}'`, { where: file, hint: `keys: ${[...known].join(', ')}` })
   const type = t.type as TaskType
   if (!(type in TASK_METRICS)) throw new LlmError(`'type' must be one of ${Object.keys(TASK_METRICS).join(', ')}, got ${JSON.stringify(t.type)}`, { where: file })
@@ -175,6 +192,7 @@ function taskFromFile(file: string, opts: ResolveOptions): TaskSpec {
     docToTarget: str(t.doc_to_target, 'doc_to_target', file),
     referencesField: str(t.references_field, 'references_field', file),
     textField: str(t.text_field, 'text_field', file) ?? 'text',
+    labels: Array.isArray(t.labels) ? t.labels.map(String) : undefined,
     targetDelimiter: str(t.target_delimiter, 'target_delimiter', file) ?? DEFAULTS.targetDelimiter,
     fewshotDelimiter: str(t.fewshot_delimiter, 'fewshot_delimiter', file) ?? DEFAULTS.fewshotDelimiter,
     numFewshot,
@@ -183,6 +201,7 @@ function taskFromFile(file: string, opts: ResolveOptions): TaskSpec {
       maxTokens: typeof gen.max_tokens === 'number' ? gen.max_tokens : DEFAULTS.generation.maxTokens,
       until: Array.isArray(gen.until) ? (gen.until as string[]) : DEFAULTS.generation.until,
     },
+    ...(type === 'summarization' ? { summarize: parseSummarizeSettings(t.summarize, file), docToText: str(t.doc_to_text, 'doc_to_text', file) ?? '{{document}}', docToTarget: str(t.doc_to_target, 'doc_to_target', file) ?? '{{summary}}' } : {}),
     source: file,
   }
 }
@@ -204,8 +223,10 @@ function taskFromData(file: string, opts: ResolveOptions): TaskSpec {
       else if (has('ctx', 'endings', 'label')) format = 'hellaswag'
       else if (has('context', 'continuation')) format = 'cloze'
       else if (has('prompt', 'completion')) format = 'generate'
+      else if (has(...SUMMARIZATION_FIELDS)) format = 'summarization'
+      else if (has('text', 'label')) format = 'classification'
       else if (has('text')) format = 'perplexity'
-      else throw new LlmError(`cannot tell the task type from the fields ${Object.keys(first.doc).join(', ')}`, { where: first.where, hint: 'expected {query, choices, gold}, {ctx, endings, label}, {context, continuation}, {prompt, completion} or {text}; or give --format and the --*-field flags' })
+      else throw new LlmError(`cannot tell the task type from the fields ${Object.keys(first.doc).join(', ')}`, { where: first.where, hint: 'expected {query, choices, gold}, {ctx, endings, label}, {context, continuation}, {prompt, completion}, {document, summary} or {text}; or give --format and the --*-field flags' })
     }
   }
   const ctx = (f: string): string => `{{${opts.contextField ?? f}}}`
@@ -218,6 +239,10 @@ function taskFromData(file: string, opts: ResolveOptions): TaskSpec {
       return { ...base, type: 'cloze', docToText: ctx('context'), docToTarget: `{{${opts.targetField ?? 'continuation'}}}`, metrics: TASK_METRICS.cloze }
     case 'generate':
       return { ...base, type: 'generate', docToText: ctx('prompt'), docToTarget: `{{${opts.targetField ?? 'completion'}}}`, metrics: TASK_METRICS.generate }
+    case 'classification':
+      return { ...base, type: 'classification', docToText: '', textField: opts.textField ?? 'text', goldField: opts.goldField ?? 'label', metrics: TASK_METRICS.classification }
+    case 'summarization':
+      return { ...base, type: 'summarization', docToText: ctx('document'), docToTarget: `{{${opts.targetField ?? 'summary'}}}`, metrics: SUMMARIZATION_METRICS }
     case 'perplexity':
       return { ...base, type: 'perplexity', docToText: '', textFormat: ext === '.jsonl' || ext === '.json' ? 'jsonl' : 'whole', textField: opts.textField ?? 'text', metrics: TASK_METRICS.perplexity }
     default:

@@ -7,8 +7,9 @@
 import { performance } from 'node:perf_hooks'
 import { usageError } from '../errors.js'
 import type { Model, Prompt } from '../model/load.js'
+import type { BeamSequence, BeamSettings } from './beam.js'
 import { Detokenizer } from './detokenize.js'
-import { randomSeed } from './rng.js'
+import { randomSeed } from '../rng.js'
 import { buildSamplerChain, DEFAULT_SAMPLING, type SamplingParams } from './sampling.js'
 import { StopMatcher } from './stop.js'
 
@@ -29,6 +30,8 @@ export interface GenerateOptions {
   onToken?: (id: number) => void
   /** checked between tokens */
   signal?: { readonly aborted: boolean }
+  /** Hugging Face beam search (beam.ts); num_beams > 1 here or in generation_config.json selects it */
+  beam?: BeamSettings
 }
 
 export interface GenerationTimings {
@@ -49,6 +52,8 @@ export interface GenerationResult {
   timings: GenerationTimings
   /** the sampling seed used (random unless given) */
   seed: number
+  /** beam search: the returned hypotheses, best first, with their scores */
+  sequences?: BeamSequence[]
 }
 
 export const DEFAULT_MAX_TOKENS = 256
@@ -85,6 +90,10 @@ export function fitPrompt(ids: number[], context: number | undefined, maxTokens:
 export async function generateWithModel(model: Model, prompt: Prompt, opts: GenerateOptions = {}): Promise<GenerationResult> {
   const maxTokens = opts.maxTokens ?? model.folder.generation.maxNewTokens ?? DEFAULT_MAX_TOKENS
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw usageError(`max tokens must be a non-negative integer, got ${maxTokens}`, { where: '--max-tokens' })
+  if ((opts.beam?.numBeams ?? model.folder.generation.numBeams ?? 1) > 1 || opts.beam?.minNewTokens || opts.beam?.noRepeatNgramSize) {
+    const { generateWithBeams } = await import('./beam.js') // dynamic: beam.ts imports this file
+    return generateWithBeams(model, prompt, opts, maxTokens)
+  }
   const sampling = resolveSampling(model, opts.sampling)
   const context = model.folder.contextLength
   const bos = model.folder.bosTokenId ?? model.tokenizer.bosTokenId

@@ -32,7 +32,7 @@ export { greedyBatch, type BatchGreedyOptions } from './batch.js'
 export { Detokenizer } from './detokenize.js'
 export { StopMatcher } from './stop.js'
 export * from './sampling.js'
-export { xoshiro128ss, randomSeed, type Rng } from './rng.js'
+export { Rng, randomSeed } from '../rng.js'
 export type { Prompt } from '../model/load.js'
 export type { ChatMessage } from '../model/chat-template.js'
 

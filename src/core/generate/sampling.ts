@@ -17,8 +17,7 @@
  *    Temperature therefore does not change which tokens top-p/min-p keep, only how they are drawn.
  *    Temperature <= 0 means greedy (argmax, first index on ties).
  */
-import type { Rng } from './rng.js'
-import { xoshiro128ss } from './rng.js'
+import { Rng } from '../rng.js'
 
 /** The candidate list samplers work on; `size` entries of ids/logits are live. */
 export interface Candidates {
@@ -286,11 +285,11 @@ export function greedy(): Sampler {
 
 /** Draw from the softmax of the live logits with a seeded generator. */
 export function dist(seed: number): Sampler {
-  let rng: Rng = xoshiro128ss(seed)
+  let rng = Rng.fromSeed(seed)
   return {
     name: `dist(seed=${seed})`,
     accept() {},
-    reset() { rng = xoshiro128ss(seed) },
+    reset() { rng = Rng.fromSeed(seed) },
     apply(c) {
       const probs = softmax(c)
       const u = rng.next()

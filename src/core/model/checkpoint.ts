@@ -14,7 +14,8 @@ import { LlmError } from '../errors.js'
 import { SafetensorsReader, tensorToFloat32, type SafeTensor } from '../safetensors.js'
 import { readModelConfig, type ModelConfig } from '../../kernels/model/config.js'
 import { checkShapes } from '../../kernels/model/params.js'
-import { readJson } from './folder.js'
+import type { WeightSource } from '../../kernels/model/infer.js'
+import { readJsonObject as readJson } from '../json.js'
 
 type Json = Record<string, unknown>
 
@@ -69,6 +70,16 @@ export class Checkpoint {
     const f = tensorToFloat32(t, name)
     return f === t.data ? Float32Array.from(f) : f
   }
+}
+
+/**
+ * The tensors of any model folder (model.safetensors or the shards its index lists, checked as
+ * above), read lazily by name — for checkpoints that are not decoder families (encoders,
+ * encoder-decoders), whose emitters check the shapes themselves.
+ */
+export function folderWeights(dir: string): WeightSource & { names: string[] } {
+  const files = locateTensors(dir)
+  return { names: [...files.keys()], get: (name) => files.get(name)?.read(name) }
 }
 
 /** True when `dir` holds weights a Checkpoint can open. */

@@ -13,7 +13,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LlmError, fileError } from '../errors.js'
+import { LlmError } from '../errors.js'
+import { readJsonObject, type JsonObject } from '../json.js'
+
 import type { DecoderNameHints } from '../runtime/decoder.js'
 
 const WEIGHTS_FILE = 'model.safetensors'
@@ -27,6 +29,29 @@ export interface GenerationDefaults {
   minP?: number
   repetitionPenalty?: number
   maxNewTokens?: number
+  // beam search and seq2seq fields (generation_config.json, else config.json, as transformers'
+  // GenerationConfig.from_model_config when the folder has no generation_config.json)
+  numBeams?: number
+  lengthPenalty?: number
+  earlyStopping?: boolean | 'never'
+  noRepeatNgramSize?: number
+  numReturnSequences?: number
+  minNewTokens?: number
+  minLength?: number
+  maxLength?: number
+  decoderStartTokenId?: number
+  forcedBosTokenId?: number
+  forcedEosTokenId?: number | number[]
+  badWordsIds?: number[][]
+  padTokenId?: number
+}
+
+/** Encoder-decoder ONNX files (Optimum / transformers.js layout), when the folder has an encoder. */
+export interface Seq2SeqOnnxFiles {
+  encoder: string
+  merged?: string
+  first?: string
+  withPast?: string
 }
 
 export interface ModelFolder {
@@ -54,27 +79,15 @@ export interface ModelFolder {
   bosToken?: string
   eosToken?: string
   tokenizerPath: string
+  /** config.json is_encoder_decoder, or an onnx/encoder_model.onnx beside the decoder */
+  seq2seq?: Seq2SeqOnnxFiles
+  /** config.json as read (model-specific fields: task_specific_params, languages, …) */
+  config?: Json
 }
 
-type Json = Record<string, unknown>
+type Json = JsonObject
 
-export function readJson(file: string): Json {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw fileError(file, err)
-  }
-  try {
-    const v = JSON.parse(text) as unknown
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object')
-    return v as Json
-  } catch (err) {
-    throw new LlmError(`not valid JSON: ${(err as Error).message}`, { where: file })
-  }
-}
-
-const readOptional = (file: string): Json | undefined => (existsSync(file) ? readJson(file) : undefined)
+const readOptional = (file: string): Json | undefined => (existsSync(file) ? readJsonObject(file) : undefined)
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
 const ids = (v: unknown): number[] | undefined =>
   typeof v === 'number' ? [v] : Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined
@@ -106,7 +119,11 @@ export function readModelFolder(dir: string, opts: { dtype?: ModelDtype } = {}):
   let onnxFile: string
   let hints: DecoderNameHints | undefined
   let gm: Json = {}
-  if (genai) {
+  const seq2seq = findSeq2Seq(dir)
+  if (seq2seq) {
+    layout = 'optimum'
+    onnxFile = seq2seq.merged ?? seq2seq.first!
+  } else if (genai) {
     layout = 'genai'
     gm = (genai.model ?? {}) as Json
     const dec = (gm.decoder ?? {}) as Json
@@ -145,6 +162,9 @@ export function readModelFolder(dir: string, opts: { dtype?: ModelDtype } = {}):
   if (chatTemplate === undefined && existsSync(jinjaFile)) chatTemplate = readFileSync(jinjaFile, 'utf8')
 
   const gen = genConfig ?? {}
+  const genOrModel = genConfig ?? config
+  const early = genOrModel.early_stopping
+  const badWords = genOrModel.bad_words_ids
   return {
     dir,
     layout,
@@ -170,12 +190,43 @@ export function readModelFolder(dir: string, opts: { dtype?: ModelDtype } = {}):
       minP: num(gen.min_p),
       repetitionPenalty: num(gen.repetition_penalty),
       maxNewTokens: num(gen.max_new_tokens),
+      numBeams: num(genOrModel.num_beams),
+      lengthPenalty: num(genOrModel.length_penalty),
+      earlyStopping: typeof early === 'boolean' || early === 'never' ? early : undefined,
+      noRepeatNgramSize: num(genOrModel.no_repeat_ngram_size),
+      numReturnSequences: num(genOrModel.num_return_sequences),
+      minNewTokens: num(genOrModel.min_new_tokens),
+      minLength: num(genOrModel.min_length),
+      maxLength: num(genOrModel.max_length),
+      decoderStartTokenId: num(gen.decoder_start_token_id) ?? num(config.decoder_start_token_id),
+      forcedBosTokenId: num(genOrModel.forced_bos_token_id),
+      forcedEosTokenId: ids(genOrModel.forced_eos_token_id),
+      badWordsIds: Array.isArray(badWords) && badWords.every((w) => Array.isArray(w) && w.every((x) => typeof x === 'number')) ? (badWords as number[][]) : undefined,
+      padTokenId: num(gen.pad_token_id) ?? num(config.pad_token_id),
     },
     chatTemplate,
     bosToken: tokenText(tokConfig.bos_token),
     eosToken: tokenText(tokConfig.eos_token),
     tokenizerPath,
+    seq2seq,
+    config,
   }
+}
+
+/** onnx/encoder_model.onnx (or at the root) with decoder_model_merged.onnx or decoder_model.onnx (+ _with_past). */
+function findSeq2Seq(dir: string): Seq2SeqOnnxFiles | undefined {
+  for (const sub of ['onnx', '']) {
+    const at = (f: string): string | undefined => (existsSync(join(dir, sub, f)) ? join(dir, sub, f) : undefined)
+    const encoder = at('encoder_model.onnx')
+    if (!encoder) continue
+    const merged = at('decoder_model_merged.onnx')
+    const first = at('decoder_model.onnx')
+    if (!merged && !first) {
+      throw new LlmError('an encoder_model.onnx without a decoder', { where: join(dir, sub), hint: 'expected decoder_model_merged.onnx, or decoder_model.onnx + decoder_with_past_model.onnx, beside it' })
+    }
+    return { encoder, merged, first, withPast: at('decoder_with_past_model.onnx') }
+  }
+  return undefined
 }
 
 /** chat_template is a string, or a list of {name, template} where 'default' is the one to use. */

@@ -11,6 +11,6 @@
  * For generating text use src/core/generate (openGenerator), which wraps a Model.
  */
 export { Model, type Prompt, type LoadModelOptions } from './load.js'
-export { readModelFolder, readJson, OPTIMUM_CANDIDATES, type ModelFolder, type GenerationDefaults } from './folder.js'
+export { readModelFolder, OPTIMUM_CANDIDATES, type ModelFolder, type GenerationDefaults } from './folder.js'
 export { resolveModel, defaultModelDir, type ResolvedModel } from './resolve.js'
-export { renderChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat-template.js'
+export { renderChatTemplate, encodeChat, type ChatMessage, type ChatTemplateOptions, type EncodeChatOptions, type EncodedChat, type ChatSegment } from './chat-template.js'

@@ -10,16 +10,19 @@ import type { SessionOptions } from '../runtime/ort.js'
 import { loadTokenizer } from '../../tokenizer/load.js'
 import type { Tokenizer } from '../../tokenizer/types.js'
 import { readModelFolder, type ModelDtype, type ModelFolder } from './folder.js'
-import { renderChatTemplate, type ChatMessage } from './chat-template.js'
+import { encodeChat, renderChatTemplate, type ChatMessage, type EncodedChat } from './chat-template.js'
 import { resolveModel } from './resolve.js'
-import { Checkpoint } from './checkpoint.js'
+import { Checkpoint, hasWeights } from './checkpoint.js'
 import { graphBytes } from '../convert/onnx.js'
+import { mergedWeights } from './lora.js'
 
 /** A raw text prompt (gets the tokenizer's own BOS etc.), a conversation (chat template) or ids. */
 export type Prompt = string | { messages: readonly ChatMessage[] } | { ids: readonly number[] }
 
 export interface LoadModelOptions {
   device?: SessionOptions['device']
+  /** a PEFT LoRA adapter folder: its deltas are folded into the model's safetensors in memory */
+  adapter?: string
   threads?: number
   /** which ONNX file of the folder (transformers.js' dtype names); default: the first present */
   dtype?: ModelDtype
@@ -50,9 +53,14 @@ export class Model {
       hints: folder.hints, config: { numKvHeads: folder.numKvHeads, headDim: folder.headDim }, source: folder.dir,
     }
     let decoder: Decoder
-    if (folder.source === 'weights') {
+    if (opts.adapter) {
+      if (!hasWeights(folder.dir)) throw usageError('--adapter needs the base model\'s safetensors, and this folder has none', { where: folder.dir, hint: 'point -m at the Hugging Face folder the adapter was trained on' })
+      const ck = Checkpoint.open(folder.dir)
+      decoder = await Decoder.open(graphBytes(ck.config, mergedWeights(ck, opts.adapter).weights, folder.dir), sessionOpts)
+    } else if (folder.source === 'weights') {
       const t = performance.now()
-      const bytes = graphFromWeights(folder.dir)
+      const ck = Checkpoint.open(folder.dir)
+      const bytes = graphBytes(ck.config, ck, folder.dir)
       opts.onInfo?.(`no ONNX graph in ${folder.dir}: built it from the safetensors in memory (${((performance.now() - t) / 1000).toFixed(1)} s); 'llm convert ${folder.dir} --from hf --out DIR' saves it`)
       decoder = await Decoder.open(bytes, sessionOpts)
     } else decoder = await Decoder.open(folder.onnxFile, sessionOpts)
@@ -71,27 +79,45 @@ export class Model {
 
   /** The conversation rendered by the model's chat template, ready to tokenize. */
   applyChatTemplate(messages: readonly ChatMessage[], addGenerationPrompt = true): string {
+    return renderChatTemplate(this.requireTemplate(), messages, this.templateOptions(addGenerationPrompt))
+  }
+
+  /**
+   * The conversation as ids through the chat template, where only the template's own markup
+   * becomes special ids (user text holding `<|im_end|>` stays text); `segments: true` also says
+   * which ids hold which message's content (see encodeChat in chat-template.ts).
+   */
+  encodeChat(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean; segments?: boolean } = {}): EncodedChat {
+    return encodeChat(messages, this.requireTemplate(), this.tokenizer, { ...this.templateOptions(opts.addGenerationPrompt ?? true), segments: opts.segments })
+  }
+
+  private requireTemplate(): string {
     if (!this.folder.chatTemplate) {
       throw usageError('this model has no chat template', { where: join(this.folder.dir, 'tokenizer_config.json'), hint: 'use a raw prompt (no --chat / --system)' })
     }
-    return renderChatTemplate(this.folder.chatTemplate, messages, {
+    return this.folder.chatTemplate
+  }
+
+  private templateOptions(addGenerationPrompt: boolean) {
+    return {
       bosToken: this.folder.bosToken ?? tokenText(this.tokenizer, this.tokenizer.bosTokenId),
       eosToken: this.folder.eosToken ?? tokenText(this.tokenizer, this.tokenizer.eosTokenId),
       addGenerationPrompt,
       source: join(this.folder.dir, 'tokenizer_config.json'),
-    })
+    }
   }
 
   /**
    * Prompt → ids. Raw text gets the tokenizer's own special tokens (BOS) and no control tokens
-   * from the text itself; a rendered chat template already holds its special tokens as text, so
-   * they are parsed and nothing is added (transformers' apply_chat_template does the same).
+   * from the text itself. A conversation goes through encodeChat: the template's markup (its
+   * BOS text included) becomes control tokens, message content never does, and nothing is
+   * added (transformers' apply_chat_template adds nothing either).
    * An empty prompt starts from BOS.
    */
   encodePrompt(prompt: Prompt): number[] {
     let ids: number[]
     if (typeof prompt === 'string') ids = this.tokenizer.encode(prompt, { addSpecialTokens: true })
-    else if ('messages' in prompt) ids = this.tokenizer.encode(this.applyChatTemplate(prompt.messages), { addSpecialTokens: false, allowedSpecial: 'all' })
+    else if ('messages' in prompt) ids = this.encodeChat(prompt.messages).ids
     else ids = [...prompt.ids]
     if (ids.length === 0) {
       const bos = this.folder.bosTokenId ?? this.tokenizer.bosTokenId
@@ -132,10 +158,4 @@ function eosIds(folder: ModelFolder, tok: Tokenizer): number[] {
   const named = folder.eosToken !== undefined ? tok.tokenToId(folder.eosToken) : undefined
   if (named !== undefined) return [named]
   return tok.eosTokenId !== undefined ? [tok.eosTokenId] : []
-}
-
-/** The inference graph of a safetensors-only folder, built in memory. */
-function graphFromWeights(dir: string): Uint8Array {
-  const ck = Checkpoint.open(dir)
-  return graphBytes(ck.config, ck, dir)
 }

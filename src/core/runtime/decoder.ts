@@ -18,6 +18,7 @@
 import { LlmError } from '../errors.js'
 import { ModelSession, tensor, type Feeds, type SessionOptions, type Tensor } from './ort.js'
 import { halfToFloat32Array } from './fp16.js'
+import { HIDDEN_OUTPUT } from '../../kernels/model/io-names.js'
 
 /** Name templates with `%d` for the layer index (genai_config.json style). */
 export interface DecoderNameHints {
@@ -151,7 +152,7 @@ export class Decoder {
     if (info.inputs.useCacheBranch) feeds[info.inputs.useCacheBranch] = tensor('bool', [P > 0 ? 1 : 0], [1])
     Object.assign(feeds, input.cache.tensors)
 
-    const out = await this.session.run(feeds)
+    const out = await this.session.run(feeds, this.stepOutputs)
     const logitsT = out[info.logits]
     if (!logitsT) throw new LlmError(`the model returned no '${info.logits}' output`, { where: info.file })
     const V = Number(logitsT.dims[logitsT.dims.length - 1])
@@ -170,6 +171,37 @@ export class Decoder {
       info.cache.past.forEach((name, i) => { tensors[name] = requireOut(out, present[i]!, info.file) })
     }
     return { logits, vocabSize: V, cache: { batch: B, length: T, tensors } }
+  }
+
+  /** what a generation step fetches: logits and the cache (not, say, last_hidden_state) */
+  private get stepOutputs(): string[] {
+    const { cache, logits } = this.info
+    return [logits, ...(cache.kind === 'separate' ? cache.present.flatMap((p) => [p.key, p.value]) : cache.present)]
+  }
+
+  /** Throw unless the graph exposes the final hidden state (`last_hidden_state`: graphs llm emits). */
+  requireHidden(): void {
+    if (this.session.outputNames.includes(HIDDEN_OUTPUT)) return
+    throw new LlmError(`the decoder graph has no '${HIDDEN_OUTPUT}' output, so it cannot give embeddings`, {
+      where: this.info.file, hint: 're-export the model with this version of llm (llm convert), which adds that output',
+    })
+  }
+
+  /**
+   * The final hidden state (the final norm's output, before the LM head) [B·S·C] of B rows of S
+   * tokens with no cache; `mask` marks real tokens (right padding). Only that output is fetched,
+   * so onnxruntime skips the LM head.
+   */
+  async hidden(ids: readonly number[], mask: readonly number[], B: number, S: number): Promise<{ hidden: Float32Array; size: number }> {
+    const { info } = this
+    this.requireHidden()
+    const feeds: Feeds = { [info.inputs.inputIds]: intTensor(info.idType, ids, [B, S]), ...this.emptyCache(B).tensors }
+    if (info.inputs.attentionMask) feeds[info.inputs.attentionMask] = intTensor(this.maskType, mask, [B, S])
+    if (info.inputs.positionIds) feeds[info.inputs.positionIds] = intTensor(this.positionType, Array.from({ length: B * S }, (_, i) => i % S), [B, S])
+    if (info.inputs.useCacheBranch) feeds[info.inputs.useCacheBranch] = tensor('bool', [0], [1])
+    const out = (await this.session.run(feeds, [HIDDEN_OUTPUT]))[HIDDEN_OUTPUT]!
+    const hidden = out.type === 'float16' ? halfToFloat32Array(out.data as Uint16Array) : Float32Array.from(out.data as Float32Array)
+    return { hidden, size: hidden.length / (B * S) }
   }
 
   async release(): Promise<void> {

@@ -41,26 +41,27 @@ export async function downloadFile(
     have = 0
   }
 
-  let { res, meta } = await hubGet(url, opts, have > 0 ? { range: `bytes=${have}-` } : {})
-  const want: Expected = merge(expected, meta)
-  if (res.status === 416 && have > 0) {
+  let r = await hubGet(url, opts, have > 0 ? { range: `bytes=${have}-` } : {})
+  const want: Expected = merge(expected, r.meta)
+  if (r.res.status === 416 && have > 0) {
     // Range not satisfiable: either the part file is already whole, or it is not a prefix.
-    await res.body?.cancel()
+    await r.cancel()
     if (want.size === have) return finish(partPath, finalPath, want, have, onBytes)
     rmSync(partPath)
     have = 0
-    ;({ res, meta } = await hubGet(url, opts, {}))
+    r = await hubGet(url, opts, {})
   }
+  const res = r.res
   if (res.status === 206) {
     const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '')
     if (!m || Number(m[1]) !== have) {
-      await res.body?.cancel()
+      await r.cancel()
       throw new LlmError(`the server answered a range request with the wrong range (${res.headers.get('content-range')})`, { where: url, hint: 'run the pull again' })
     }
   } else if (res.status === 200) {
     have = 0 // the server ignored Range: start over
   } else {
-    await res.body?.cancel()
+    await r.cancel()
     throw httpError(res.status, 'file', url)
   }
 
@@ -72,7 +73,7 @@ export async function downloadFile(
   let written = have
   try {
     if (!res.body) throw new Error('empty response body')
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    for await (const chunk of r.chunks()) {
       await fh.write(chunk)
       hash.update(chunk)
       written += chunk.length
@@ -80,6 +81,7 @@ export async function downloadFile(
     }
     await fh.sync()
   } catch (e) {
+    // what was written stays in the part file: the next run asks for the rest (Range)
     throw new LlmError(`download interrupted after ${written} bytes: ${(e as Error).message}`, {
       where: url,
       hint: 'run the same command again: it resumes where it stopped',

@@ -17,7 +17,18 @@ export interface HubOptions {
   endpoint: string
   /** HF_TOKEN: sent as a bearer token to the endpoint's origin only (never after a cross-origin redirect) */
   token?: string
+  /**
+   * A request that gets no response headers, or no body bytes, for this long is given up (a
+   * stalled connection would otherwise hang the pull for as long as the OS keeps it open).
+   * HF_HUB_DOWNLOAD_TIMEOUT (seconds) as huggingface_hub reads it, default 10 as there.
+   */
+  timeoutMs: number
+  /** the same for the listing request: HF_HUB_ETAG_TIMEOUT, default 10 */
+  listingTimeoutMs: number
 }
+
+/** huggingface_hub's default for both timeouts (constants.py DEFAULT_DOWNLOAD_TIMEOUT / DEFAULT_ETAG_TIMEOUT) */
+const DEFAULT_TIMEOUT_S = 10
 
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
   const endpoint = (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '')
@@ -25,7 +36,15 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
     throw usageError(`not an http(s) URL: '${env.HF_ENDPOINT}'`, { where: 'HF_ENDPOINT', hint: 'e.g. HF_ENDPOINT=https://huggingface.co, or unset it' })
   }
   const token = env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined
-  return { endpoint, token }
+  return { endpoint, token, timeoutMs: timeoutFromEnv(env, 'HF_HUB_DOWNLOAD_TIMEOUT'), listingTimeoutMs: timeoutFromEnv(env, 'HF_HUB_ETAG_TIMEOUT') }
+}
+
+function timeoutFromEnv(env: NodeJS.ProcessEnv, name: string): number {
+  const v = env[name]
+  if (v === undefined || v.trim() === '') return DEFAULT_TIMEOUT_S * 1000
+  const s = Number(v)
+  if (!Number.isFinite(s) || s <= 0) throw usageError(`expected a number of seconds > 0, got '${v}'`, { where: name, hint: `e.g. ${name}=60, or unset it for ${DEFAULT_TIMEOUT_S}` })
+  return s * 1000
 }
 
 /** HF_HUB_OFFLINE as huggingface_hub reads it: 1/ON/YES/TRUE (any case) mean offline. */
@@ -83,14 +102,16 @@ export function normalizeEtag(v: string | null | undefined): string | undefined 
 
 export async function listRepoFiles(repo: string, revision: string, opts: HubOptions): Promise<RepoListing> {
   const url = `${opts.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`
-  const { res } = await hubGet(url, opts, {})
-  if (!res.ok) {
-    await res.body?.cancel()
-    throw httpError(res.status, `${repo}@${revision}`, url)
+  const r = await hubGet(url, { ...opts, timeoutMs: opts.listingTimeoutMs }, {})
+  if (!r.res.ok) {
+    await r.cancel()
+    throw httpError(r.res.status, `${repo}@${revision}`, url)
   }
+  const chunks: Uint8Array[] = []
+  for await (const chunk of r.chunks()) chunks.push(chunk)
   let body: { sha?: unknown; siblings?: unknown }
   try {
-    body = (await res.json()) as typeof body
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body
   } catch (e) {
     throw new LlmError(`the hub's listing is not JSON`, { where: url, cause: e })
   }
@@ -119,21 +140,34 @@ export interface LinkedMeta {
   size?: number
 }
 
+/** One answer from the hub; read its body with chunks() (or drop it with cancel()), both under the stall timeout. */
+export interface HubResponse {
+  res: Response
+  meta: LinkedMeta
+  /** the body, chunk by chunk; throws a 'stalled' LlmError when no byte comes for `timeoutMs` */
+  chunks(): AsyncGenerator<Uint8Array>
+  cancel(): Promise<void>
+}
+
 /**
  * GET with redirects followed by hand (at most 5) so that the bearer token goes to the
  * endpoint's origin only, and so the hub's X-Linked-* headers on the 302 are not lost.
+ * Every hop, and then every chunk of the body, must come within `opts.timeoutMs`.
  */
-export async function hubGet(url: string, opts: HubOptions, headers: Record<string, string>): Promise<{ res: Response; meta: LinkedMeta }> {
+export async function hubGet(url: string, opts: HubOptions, headers: Record<string, string>): Promise<HubResponse> {
   const origin = new URL(opts.endpoint).origin
   const meta: LinkedMeta = {}
   let current = url
   for (let hop = 0; hop <= 5; hop++) {
     const h: Record<string, string> = { 'user-agent': 'llm-cli', 'accept-encoding': 'identity', ...headers }
     if (opts.token && new URL(current).origin === origin) h.authorization = `Bearer ${opts.token}`
+    const watch = stallWatch(opts.timeoutMs)
     let res: Response
     try {
-      res = await fetch(current, { headers: h, redirect: 'manual' })
+      res = await fetch(current, { headers: h, redirect: 'manual', signal: watch.signal })
     } catch (e) {
+      watch.stop()
+      if (watch.stalled) throw stalledError(current, opts.timeoutMs, 'no answer', e)
       const why = (e as { cause?: { code?: string; message?: string } }).cause
       throw new LlmError(`cannot reach the hub: ${why?.code ?? why?.message ?? (e as Error).message}`, {
         where: current,
@@ -141,6 +175,7 @@ export async function hubGet(url: string, opts: HubOptions, headers: Record<stri
         cause: e,
       })
     }
+    watch.stop() // headers are in; the body is watched once it is read
     collectMeta(res.headers, meta, hop === 0)
     const loc = res.headers.get('location')
     if (res.status >= 300 && res.status < 400 && loc) {
@@ -148,9 +183,68 @@ export async function hubGet(url: string, opts: HubOptions, headers: Record<stri
       current = new URL(loc, current).toString()
       continue
     }
-    return { res, meta }
+    const where = current
+    return {
+      res,
+      meta,
+      async *chunks() {
+        watch.kick()
+        try {
+          if (!res.body) return
+          for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+            watch.stop() // the caller's time with the chunk (a disk write) is not the network's
+            yield chunk
+            watch.kick()
+          }
+        } catch (e) {
+          throw watch.stalled ? stalledError(where, opts.timeoutMs, 'nothing received', e) : e
+        } finally {
+          watch.stop()
+        }
+      },
+      async cancel() {
+        watch.stop()
+        await res.body?.cancel().catch(() => undefined)
+      },
+    }
   }
   throw new LlmError('too many redirects', { where: url })
+}
+
+/**
+ * An AbortSignal that fires when `ms` pass without a kick() while armed. It is disarmed between
+ * the response headers and the first read of the body, so that what the caller does in between
+ * (hashing a resumed part file can take a while) is not taken for a stall.
+ */
+function stallWatch(ms: number): { signal: AbortSignal; stalled: boolean; kick(): void; stop(): void } {
+  const ac = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const w = {
+    signal: ac.signal,
+    stalled: false,
+    kick: () => {
+      if (timer) return void timer.refresh()
+      timer = setTimeout(() => {
+        w.stalled = true
+        ac.abort()
+      }, ms)
+      timer.unref() // the request's socket keeps the process alive while it waits, not this timer
+    },
+    stop: () => {
+      clearTimeout(timer)
+      timer = undefined
+    },
+  }
+  w.kick()
+  return w
+}
+
+function stalledError(where: string, ms: number, what: string, cause: unknown): LlmError {
+  return new LlmError(`${what} from the server for ${ms / 1000} s (stalled connection)`, {
+    where,
+    hint: 'run the same command again: it resumes where it stopped (HF_HUB_DOWNLOAD_TIMEOUT=SECONDS waits longer)',
+    cause,
+  })
 }
 
 function collectMeta(h: Headers, meta: LinkedMeta, firstHop: boolean): void {

@@ -1,10 +1,12 @@
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { join, relative, sep } from 'node:path'
+import { basename, join, relative, sep } from 'node:path'
 import { mkdirs } from '../atomic.js'
 import { LlmError } from '../errors.js'
+import { readJsonObject } from '../json.js'
 import { readManifest } from './manifest.js'
-import { folderName, MANIFEST, modelsDir, repoIdOf, requireStoredModel, storedFolders } from './paths.js'
+import { takeLock } from './lock.js'
+import { lockPathOf, MANIFEST, modelsDir, repoIdOf, requireStoredModel, storedFolders } from './paths.js'
 
 export interface StoredFile {
   name: string
@@ -73,23 +75,16 @@ export interface ConfigSummary {
   dtype?: string
 }
 
-function readJson(p: string): Record<string, unknown> | undefined {
-  if (!existsSync(p)) return undefined
-  try {
-    const v = JSON.parse(readFileSync(p, 'utf8')) as unknown
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
-  } catch {
-    throw new LlmError('not valid JSON', { where: p, hint: 'the file is damaged: pull the model again' })
-  }
-}
+const readOptional = (p: string): Record<string, unknown> | undefined =>
+  existsSync(p) ? readJsonObject(p, { hint: 'the file is damaged: pull the model again' }) : undefined
 
 const num = (...vs: unknown[]): number | undefined => vs.find((v): v is number => typeof v === 'number')
 const str = (...vs: unknown[]): string | undefined => vs.find((v): v is string => typeof v === 'string')
 
 /** Hugging Face config.json names first, GPT-2-style aliases second, onnxruntime-genai's genai_config.json last. */
 export function summarizeConfig(dir: string): ConfigSummary {
-  const c = readJson(join(dir, 'config.json'))
-  const g = readJson(join(dir, 'genai_config.json'))
+  const c = readOptional(join(dir, 'config.json'))
+  const g = readOptional(join(dir, 'genai_config.json'))
   const gm = (g?.model ?? {}) as Record<string, unknown>
   const gd = (gm.decoder ?? {}) as Record<string, unknown>
   if (!c && !g) return {}
@@ -109,17 +104,30 @@ export function summarizeConfig(dir: string): ConfigSummary {
   }
 }
 
-/** Remove a stored model (and any unfinished pull of it). Throws a clear error when absent. */
+/**
+ * Remove a stored model (and any unfinished pull of it). Throws a clear error when absent, and
+ * refuses while a pull of it is running (it holds the model's lock; rm takes the same lock).
+ */
 export function removeStored(name: string, env: NodeJS.ProcessEnv = process.env): StoredModel {
   const path = requireStoredModel(name, env)
-  const info = describeStored(path)
-  // Rename first so the model disappears from the store at once, even if deleting takes a while.
-  const trash = join(modelsDir(env), '.partial', `${folderName(info.name)}.rm-${randomBytes(4).toString('hex')}`)
-  mkdirs(join(modelsDir(env), '.partial'))
-  renameTo(path, trash)
-  rmSync(trash, { recursive: true, force: true })
-  rmSync(join(modelsDir(env), '.partial', folderName(info.name)), { recursive: true, force: true })
-  return info
+  const folder = basename(path)
+  const release = takeLock(lockPathOf(folder, env), (pid) =>
+    new LlmError(`a pull of this model is running${pid ? ` (pid ${pid})` : ''}: not removing it`, {
+      where: name,
+      hint: `wait for the pull to finish or stop it, then run 'llm models rm ${name}' again`,
+    }))
+  try {
+    const info = describeStored(path)
+    // Rename first so the model disappears from the store at once, even if deleting takes a while.
+    const trash = join(modelsDir(env), '.partial', `${folder}.rm-${randomBytes(4).toString('hex')}`)
+    mkdirs(join(modelsDir(env), '.partial'))
+    renameTo(path, trash)
+    rmSync(trash, { recursive: true, force: true })
+    rmSync(join(modelsDir(env), '.partial', folder), { recursive: true, force: true })
+    return info
+  } finally {
+    release()
+  }
 }
 
 function renameTo(src: string, dst: string): void {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { readJson } from '../json.js'
 import { MANIFEST } from './paths.js'
 
 /** One downloaded file as `pull` checked it. */
@@ -28,10 +28,11 @@ export interface Manifest {
 export function readManifest(dir: string): Manifest | undefined {
   let m: Partial<Manifest>
   try {
-    m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Partial<Manifest>
+    m = readJson(join(dir, MANIFEST)) as Partial<Manifest>
   } catch {
-    return undefined
+    return undefined // none, or damaged: the folder is treated as put in by hand (a pull rewrites it)
   }
+  if (typeof m !== 'object' || m === null) return undefined
   if (m.format !== 'llm-model' || m.version !== 1 || !Array.isArray(m.files) || typeof m.commit !== 'string') return undefined
   return m as Manifest
 }

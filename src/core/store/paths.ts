@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { backupOf, recoverDir } from '../atomic.js'
 import { LlmError, usageError } from '../errors.js'
+import { takeLock } from './lock.js'
 
 /**
  * Where the local model store lives.
@@ -11,6 +13,9 @@ import { LlmError, usageError } from '../errors.js'
  *                                        files at their repo paths, plus `.llm-model.json`
  *                                        (repo, revision, commit, file sizes and hashes)
  *   $LLM_HOME/models/.partial/<owner>--<name>/   an unfinished `llm models pull` (resumable)
+ *   $LLM_HOME/models/.partial/<owner>--<name>.lock   held by a running pull or rm (lock.ts)
+ *   $LLM_HOME/models/.<owner>--<name>.old/   the previous copy while a pull swaps in a new one
+ *                                        (atomic.ts replaceDir; put back if the pull crashed)
  *
  * `owner/name` maps to `owner--name` without ambiguity because the hub forbids `--` and `..`
  * inside repository ids (huggingface_hub's validate_repo_id), so the mapping can be inverted.
@@ -65,12 +70,40 @@ export function storePath(repoId: string, env: NodeJS.ProcessEnv = process.env):
   return join(modelsDir(env), folderName(repoId))
 }
 
+/** The lock a pull or rm of the model in `folder` holds. */
+export function lockPathOf(folder: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(modelsDir(env), '.partial', `${folder}.lock`)
+}
+
+/**
+ * A pull that crashed between replaceDir's two renames left `.FOLDER.old` and no FOLDER: put
+ * the old copy back (or delete the leftover when FOLDER is there). Not while a pull holds the
+ * lock: it is in the middle of that swap. Best effort: a read-only store is left as it is.
+ */
+export function recoverStored(folder: string, env: NodeJS.ProcessEnv = process.env): void {
+  const dir = join(modelsDir(env), folder)
+  if (!existsSync(backupOf(dir))) return
+  try {
+    const release = takeLock(lockPathOf(folder, env), () => new LlmError('busy'))
+    try {
+      recoverDir(dir)
+    } finally {
+      release()
+    }
+  } catch {
+    // busy, or not writable: the folder stays as it is
+  }
+}
+
 /** The model folders currently in the store (complete pulls only: staging lives under `.partial`). */
 export function storedFolders(env: NodeJS.ProcessEnv = process.env): string[] {
   const dir = modelsDir(env)
   if (!existsSync(dir)) return []
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+  const entries = () => readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())
+  const backups = entries().filter((d) => /^\..+\.old$/.test(d.name) && d.name !== '.partial')
+  for (const b of backups) recoverStored(b.name.slice(1, -'.old'.length), env)
+  return entries()
+    .filter((d) => !d.name.startsWith('.'))
     .map((d) => d.name)
     .sort()
 }
@@ -90,6 +123,7 @@ export function resolveStoredModel(name: string, env: NodeJS.ProcessEnv = proces
     return undefined // not a repository id, so it cannot be a store name
   }
   const exact = join(dir, folderName(asRepo))
+  recoverStored(folderName(asRepo), env)
   if (existsSync(exact) && statSync(exact).isDirectory()) return exact
   if (asRepo.includes('/')) return undefined
   const candidates = storedFolders(env).filter((f) => f.endsWith(`--${asRepo}`))

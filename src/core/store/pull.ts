@@ -1,11 +1,13 @@
-import { closeSync, existsSync, linkSync, copyFileSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import { existsSync, linkSync, copyFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { mkdirs, replaceDir, writeFileAtomic } from '../atomic.js'
 import { LlmError, usageError } from '../errors.js'
+import { readJson } from '../json.js'
 import { downloadFile } from './download.js'
 import { filterIncluded } from './glob.js'
 import { fileUrl, hubOptionsFromEnv, isOfflineEnv, listRepoFiles, type RemoteFile } from './hub.js'
-import { folderName, MANIFEST, modelsDir, parseRepoId } from './paths.js'
+import { takeLock } from './lock.js'
+import { folderName, lockPathOf, MANIFEST, modelsDir, parseRepoId, recoverStored } from './paths.js'
 import { readManifest, type Manifest, type ManifestFile } from './manifest.js'
 
 export interface PullOptions {
@@ -48,6 +50,7 @@ export async function pullModel(repo: string, opts: PullOptions = {}): Promise<P
   const root = modelsDir(env)
   const folder = folderName(repo)
   const finalDir = join(root, folder)
+  recoverStored(folder, env)
   const existing = readManifest(finalDir)
 
   if (opts.offline || isOfflineEnv(env)) {
@@ -77,7 +80,11 @@ export async function pullModel(repo: string, opts: PullOptions = {}): Promise<P
   }
 
   const staging = join(root, '.partial', folder)
-  const release = takeLock(`${staging}.lock`)
+  const release = takeLock(lockPathOf(folder, env), (pid) =>
+    new LlmError(`another 'llm models pull' ${pid ? `(pid ${pid}) ` : ''}is downloading this model`, {
+      where: repo,
+      hint: `wait for it to finish (or, if no pull is running, delete ${lockPathOf(folder, env)})`,
+    }))
   try {
     const stateFile = join(staging, '.llm-pull.json')
     let state = readState(stateFile)
@@ -141,10 +148,10 @@ interface PullState {
 
 function readState(file: string): PullState | undefined {
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as PullState
-    return typeof s.commit === 'string' && s.done && typeof s.done === 'object' ? s : undefined
+    const s = readJson(file) as PullState | null
+    return s && typeof s.commit === 'string' && s.done && typeof s.done === 'object' ? s : undefined
   } catch {
-    return undefined
+    return undefined // none, or damaged by a crash: the pull starts over (the part files are rechecked)
   }
 }
 
@@ -155,35 +162,5 @@ function linkOrCopy(src: string, dst: string): void {
     linkSync(src, dst)
   } catch {
     copyFileSync(src, dst)
-  }
-}
-
-/** One pull per model at a time. A lock left by a dead process is taken over. */
-function takeLock(path: string): () => void {
-  mkdirs(dirname(path))
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx')
-      writeSync(fd, String(process.pid))
-      closeSync(fd)
-      return () => rmSync(path, { force: true })
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      const pid = Number(readFileSync(path, 'utf8'))
-      if (pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new LlmError(`another 'llm models pull' (pid ${pid}) is downloading this model`, { where: path, hint: 'wait for it to finish, or delete the lock file if that process is gone' })
-      }
-      rmSync(path, { force: true })
-    }
-  }
-  throw new LlmError('cannot take the download lock', { where: path })
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

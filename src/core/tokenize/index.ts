@@ -1,6 +1,7 @@
 import { LlmError, usageError } from '../errors.js'
-import { loadEncoding, loadTokenizer } from '../../tokenizer/load.js'
-import type { Tokenizer } from '../../tokenizer/types.js'
+import type { EncodeOptions, Tokenizer } from '../../tokenizer/types.js'
+
+export { countStream, encodeStream, readText } from './stream.js'
 
 export interface TokenizerChoice {
   /** a tokenizer file or a model folder */
@@ -9,32 +10,31 @@ export interface TokenizerChoice {
   encoding?: string
 }
 
-/** Open the tokenizer a command was pointed at (exactly one of --tokenizer / --encoding). */
-export function openTokenizer(choice: TokenizerChoice): Tokenizer {
+/**
+ * Open the tokenizer a command was pointed at (exactly one of --tokenizer / --encoding). Only
+ * the loader needed is imported: `--encoding` never loads the Hugging Face, SentencePiece or
+ * llama2.c code (start-up time).
+ */
+export async function openTokenizer(choice: TokenizerChoice): Promise<Tokenizer> {
   if (choice.tokenizer && choice.encoding) {
     throw usageError('give either --tokenizer or --encoding, not both', { where: '--encoding' })
   }
-  if (choice.encoding) return loadEncoding(choice.encoding)
-  if (choice.tokenizer) return loadTokenizer(choice.tokenizer)
+  if (choice.encoding) return (await import('../../tokenizer/tiktoken/index.js')).loadTiktokenEncoding(choice.encoding)
+  if (choice.tokenizer) return (await import('../../tokenizer/load.js')).loadTokenizer(choice.tokenizer)
   throw usageError('no tokenizer given', {
     where: '--tokenizer',
     hint: 'pass --tokenizer PATH (tokenizer.json, model folder, .model, .bin, .tiktoken) or --encoding NAME (e.g. cl100k_base)',
   })
 }
 
-export interface TokenizeResult {
-  ids: number[]
-  /** each id's piece as the tokenizer's vocabulary spells it (or its decoded text) */
-  tokens: string[]
-  count: number
+/** the encode options of the tokenize flags (--add-special, --special) */
+export function encodeOptions(o: { addSpecialTokens?: boolean; allowSpecial?: boolean }): EncodeOptions {
+  return { addSpecialTokens: o.addSpecialTokens ?? false, allowedSpecial: o.allowSpecial ? 'all' : 'none' }
 }
 
-export function tokenize(tok: Tokenizer, text: string, opts: { addSpecialTokens?: boolean; allowSpecial?: boolean } = {}): TokenizeResult {
-  const ids = tok.encode(text, {
-    addSpecialTokens: opts.addSpecialTokens ?? false,
-    allowedSpecial: opts.allowSpecial ? 'all' : 'none',
-  })
-  return { ids, tokens: ids.map((id) => tok.idToToken(id) ?? tok.decode([id])), count: ids.length }
+/** each id's piece as the tokenizer's vocabulary spells it (or its decoded text) */
+export function tokenStrings(tok: Tokenizer, ids: readonly number[]): string[] {
+  return ids.map((id) => tok.idToToken(id) ?? tok.decode([id]))
 }
 
 /**

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { LlmError, fileError } from '../errors.js'
 import { mkdirs, replaceDir, writeFileAtomic } from '../atomic.js'
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../safetensors.js'
+import { readJsonObject } from '../json.js'
 import type { OptimizerState } from './engine.js'
 import type { TrainOptions } from './options.js'
 
@@ -104,12 +105,7 @@ export function hasCheckpoint(dir: string): boolean {
 export function loadCheckpoint(dir: string): Checkpoint & { metricsLines: string[] } {
   const where = [join(dir, 'checkpoint'), join(dir, '.checkpoint-old')].find((d) => existsSync(join(d, 'state.json')))
   if (!where) throw new LlmError('no checkpoint to resume from', { where: dir, hint: 'run without --resume to start a new run here' })
-  let state: RunState
-  try {
-    state = JSON.parse(readFileSync(join(where, 'state.json'), 'utf8')) as RunState
-  } catch (e) {
-    throw fileError(join(where, 'state.json'), e, 'cannot read run state')
-  }
+  const state = readJsonObject(join(where, 'state.json'), { hint: 'the run state is damaged; start a new run' }) as unknown as RunState
   if (state.format !== STATE_FORMAT || state.version !== STATE_VERSION) {
     throw new LlmError(`unsupported run state (format ${String(state.format)} v${String(state.version)})`, { where: join(where, 'state.json'), hint: 'it was written by another version of llm; start a new run' })
   }

@@ -56,8 +56,9 @@ export async function pretrainJob(opts: TrainOptions, resume: boolean, given: Pa
   const eos = Array.isArray(eosRaw) ? eosRaw[0] : eosRaw
   const configJson = (ck?.state.extra?.configJson as Record<string, unknown> | undefined) ?? init?.configJson ?? newLlamaConfigJson({
     vocabSize: tokenizer ? tokenizer.tokenizer.vocabSize : needed,
-    hiddenSize: o.dim, intermediateSize: o.hidden, numLayers: o.layers, numHeads: o.heads, numKvHeads: o.kvHeads,
-    maxPositionEmbeddings: o.seqLen, tieWordEmbeddings: o.tie, bosTokenId: bos, eosTokenId: eos,
+    // resolveOptions fills the architecture for pretrain
+    hiddenSize: o.dim!, intermediateSize: o.hidden!, numLayers: o.layers!, numHeads: o.heads!, numKvHeads: o.kvHeads!,
+    maxPositionEmbeddings: o.seqLen, tieWordEmbeddings: o.tie!, bosTokenId: bos, eosTokenId: eos,
   })
   const config = readModelConfig(configJson, init ? join(o.init!, 'config.json') : 'config.json')
   if (needed > config.vocabSize) {

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { serializeError, type SerializedError } from '../worker.js'
 import { onnxEngine } from './engine.js'
 import { runJob, type StepMetric, type TrainSummary } from './loop.js'
-import type { PartialOptions, TrainOptions } from './options.js'
+import type { FinetuneOptions, PartialOptions, TrainOptions } from './options.js'
 import { pretrainJob } from './pretrain.js'
 
 /**
@@ -11,9 +11,7 @@ import { pretrainJob } from './pretrain.js'
  * thread must keep drawing progress and catching Ctrl-C. The stop request arrives through shared
  * memory, which the loop reads between steps without needing this thread's event loop.
  */
-export interface TrainRequest {
-  kind: 'pretrain'
-  options: TrainOptions
+export type TrainRequest = ({ kind: 'pretrain'; options: TrainOptions } | { kind: 'finetune'; options: FinetuneOptions }) & {
   /** the options the user gave explicitly (for --resume overrides) */
   given: PartialOptions
   resume: boolean
@@ -32,7 +30,9 @@ if (parentPort) {
   const flag = new Int32Array(stopFlag)
   const post = (m: WorkerMessage) => parentPort!.postMessage(m)
   try {
-    const job = await pretrainJob(req.options, req.resume, req.given)
+    const job = req.kind === 'pretrain'
+      ? await pretrainJob(req.options, req.resume, req.given)
+      : await (await import('./finetune/job.js')).finetuneJob(req.options, req.resume, req.given)
     const summary = await runJob(job, onnxEngine(), {
       log: (line) => post({ type: 'log', line }),
       step: (metric, total) => post({ type: 'step', metric, total }),

@@ -15,6 +15,19 @@ export const FAMILIES = ['llama', 'mistral', 'qwen2', 'phi3', 'gemma'] as const
 export type Family = (typeof FAMILIES)[number]
 export type Activation = 'silu' | 'gelu_tanh'
 
+export type LayerActivation = 'silu' | 'gelu_tanh' | 'gelu' | 'relu'
+
+/** a config's activation name (transformers' ACT2FN keys) → the layer, or undefined if we lack it */
+export function hfActivation(name: string): LayerActivation | undefined {
+  switch (name) {
+    case 'silu': case 'swish': return 'silu'
+    case 'gelu_pytorch_tanh': case 'gelu_new': case 'gelu_fast': return 'gelu_tanh'
+    case 'gelu': return 'gelu'
+    case 'relu': return 'relu'
+    default: return undefined
+  }
+}
+
 export interface ModelConfig {
   family: Family
   vocabSize: number
@@ -105,11 +118,10 @@ function activation(f: ConfigFields, family: Family): Activation {
   // `hidden_act` says (modeling_gemma.py GemmaMLP, transformers PR 29402).
   const key = family === 'gemma' ? 'hidden_activation' : 'hidden_act'
   const raw = f.json[key] ?? (family === 'gemma' ? 'gelu_pytorch_tanh' : 'silu')
-  switch (raw) {
-    case 'silu': case 'swish': return 'silu'
-    case 'gelu_pytorch_tanh': case 'gelu_new': case 'gelu_fast': return 'gelu_tanh'
-    default: return f.fail(key, `${JSON.stringify(raw)} is not supported`, 'implemented: silu, gelu_pytorch_tanh (gelu_new)')
-  }
+  // the decoder families' gated MLPs train with silu and gelu_tanh (kernels/ops/mlp.ts)
+  const act = typeof raw === 'string' ? hfActivation(raw) : undefined
+  if (act === 'silu' || act === 'gelu_tanh') return act
+  return f.fail(key, `${JSON.stringify(raw)} is not supported`, 'implemented: silu, gelu_pytorch_tanh (gelu_new)')
 }
 
 /** Per-layer windows: Mistral's `sliding_window` for every layer; Qwen2's only with `use_sliding_window`. */
@@ -184,20 +196,8 @@ export function readModelConfig(json: Json, where = 'config.json'): ModelConfig 
 }
 
 /** The options a new model is built from (`llm pretrain` without --init). */
-export interface NewLlama {
-  vocabSize: number
-  hiddenSize: number
-  intermediateSize: number
-  numLayers: number
-  numHeads: number
-  numKvHeads: number
-  maxPositionEmbeddings: number
-  tieWordEmbeddings: boolean
-  ropeTheta?: number
-  rmsNormEps?: number
-  bosTokenId?: number
-  eosTokenId?: number
-}
+export type NewLlama = Pick<ModelConfig, 'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'maxPositionEmbeddings' | 'tieWordEmbeddings'>
+  & { ropeTheta?: number; rmsNormEps?: number; bosTokenId?: number; eosTokenId?: number }
 
 /** A transformers LlamaConfig for a new model: what `llm pretrain` writes, read back by readModelConfig. */
 export function newLlamaConfigJson(c: NewLlama): Json {

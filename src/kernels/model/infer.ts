@@ -14,8 +14,7 @@
  * named `batch_size` / `past_sequence_length` and heads / head size kept numeric.
  * Letters: B batch, S new tokens, P cached tokens, T = P + S, N = B·S rows, C hidden, H query
  * heads, KV key/value heads, G = H/KV, D head size, R rotary dims, V vocab. Activations between
- * blocks are rows [N, C], so every projection is one Gemm reading the HF [out, in] weight with
- * transB (no Transpose node). Weights are float32 initializers under their Hugging Face names.
+ * blocks are rows [N, C] (layers.ts). Weights are float32 initializers under their Hugging Face names.
  */
 import { LlmError } from '../../core/errors.js'
 import { tensorToFloat32, type SafeTensor } from '../../core/safetensors.js'
@@ -23,7 +22,9 @@ import { Graph } from '../onnx/graph.js'
 import type { Activation, ModelConfig } from './config.js'
 import { decoderForward, type Ops } from './forward.js'
 import { paramSpecs } from './params.js'
+import { activate, linear, rmsNorm } from './layers.js'
 import { rotateHalf } from './rope.js'
+import { HIDDEN_OUTPUT, pastName, presentName } from './io-names.js'
 
 /** Anything with `get(name)`: a Map of tensors, a Checkpoint. */
 export interface WeightSource { get(name: string): SafeTensor | undefined }
@@ -35,9 +36,7 @@ export interface InferOptions {
   where?: string
 }
 
-export const pastName = (i: number, kind: 'key' | 'value') => `past_key_values.${i}.${kind}`
-export const presentName = (i: number, kind: 'key' | 'value') => `present.${i}.${kind}`
-export const HIDDEN_OUTPUT = 'last_hidden_state'
+export { pastName, presentName, HIDDEN_OUTPUT }
 
 const MIN_FLOAT = -3.4028234663852886e38
 
@@ -61,27 +60,15 @@ class InferOps implements Ops<string> {
   }
 
   linear(x: string, module: string, bias: boolean): string {
-    return this.g.op('Gemm', bias ? [x, `${module}.weight`, `${module}.bias`] : [x, `${module}.weight`], { transB: 1 })
+    return linear(this.g, x, `${module}.weight`, bias ? `${module}.bias` : undefined)
   }
 
   head(x: string, weight: string): string {
-    return this.g.op('Gemm', [x, weight], { transB: 1 })
+    return linear(this.g, x, weight)
   }
 
-  /**
-   * x / sqrt(mean(x²) + eps) · (offset + w), spelled Pow → ReduceMean → Add → Sqrt → Div → Mul,
-   * the pattern onnxruntime fuses into SimplifiedLayerNormalization. Gemma's 1 + w is an Add on
-   * the initializer, which onnxruntime folds at load.
-   */
   rmsNorm(x: string, weight: string, eps: number, offset: 0 | 1): string {
-    const g = this.g
-    const sq = g.op('Pow', [x, g.const('float32', [], [2])])
-    const meanSq = g.opset >= 18
-      ? g.op('ReduceMean', [sq, g.const('int64', [1], [-1])], { keepdims: 1 })
-      : g.op('ReduceMean', [sq], { axes: [-1], keepdims: 1 })
-    const rms = g.op('Sqrt', [g.op('Add', [meanSq, g.const('float32', [], [eps])])])
-    const w = offset === 1 ? g.op('Add', [weight, g.const('float32', [], [1])]) : weight
-    return g.op('Mul', [g.op('Div', [x, rms]), w])
+    return rmsNorm(this.g, x, weight, eps, offset)
   }
 
   gatedAct(gate: string, up: string, act: Activation): string {
@@ -183,15 +170,6 @@ class InferOps implements Ops<string> {
     this.visible.set(window, out)
     return out
   }
-}
-
-/** act(x) in standard ops: SiLU x·σ(x); GELU tanh 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) */
-function activate(g: Graph, x: string, act: Activation): string {
-  if (act === 'silu') return g.op('Mul', [x, g.op('Sigmoid', [x])])
-  const c = (v: number) => g.const('float32', [], [v])
-  const cube = g.op('Mul', [g.op('Mul', [x, x]), x])
-  const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, c(0.044715)])]), c(Math.sqrt(2 / Math.PI))])
-  return g.op('Mul', [g.op('Mul', [x, c(0.5)]), g.op('Add', [g.op('Tanh', [inner]), c(1)])])
 }
 
 /** Check every weight's presence and shape against the config and add it as a float32 initializer. */

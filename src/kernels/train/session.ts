@@ -9,7 +9,9 @@
  * `accumulate` runs the 'apply' graph, which adds its own gradient, multiplies the sum by 1/k
  * (k = micro-batches in the group, so the update uses the MEAN of the micro-batch gradients, as
  * nanoGPT does by dividing each loss by the accumulation count) and then clips and updates.
- * The 'grad', 'apply' and 'eval' sessions are created on first use.
+ * The 'grad', 'apply' and 'eval' sessions are created on first use. A batch may be shorter than
+ * `seqLen` (rows padded to their batch's longest): each row length gets its own graphs, made on
+ * first use; the state is shared.
  */
 import { LlmError, usageError } from '../../core/errors.js'
 import { ModelSession, tensor, type Feeds } from '../../core/runtime/ort.js'
@@ -74,7 +76,8 @@ export class TrainSession {
   readonly layout: FlatLayout
   private readonly frozenSpecs: ParamSpec[]
   private readonly frozen: Float32Array[]
-  private readonly sessions = new Map<TrainGraphKind, ModelSession>()
+  /** by `${kind}:${T}` */
+  private readonly sessions = new Map<string, ModelSession>()
   private params?: Float32Array[]
   private m: Float32Array[]
   private v: Float32Array[]
@@ -129,10 +132,10 @@ export class TrainSession {
   }
 
   async step(batch: Batch, lr: number, opts: StepOptions = {}): Promise<StepResult> {
-    const feeds = this.batchFeeds(batch)
+    const { feeds, T } = this.batchFeeds(batch)
     if (opts.accumulate) {
       this.addTensorFeeds(feeds, 'g_in', this.gradSum ?? zeroTensors(this.layout))
-      const out = await (await this.session('grad')).run(feeds)
+      const out = await (await this.session('grad', T)).run(feeds)
       this.gradSum = this.tensorOutputs(out, 'g_out')
       this.microBatches++
       return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data) }
@@ -148,7 +151,7 @@ export class TrainSession {
       this.addTensorFeeds(feeds, 'g_in', this.gradSum)
       feeds.grad_scale = tensor('float32', Float32Array.of(1 / (this.microBatches + 1)), [])
     }
-    const out = await (await this.session(kind)).run(feeds)
+    const out = await (await this.session(kind, T)).run(feeds)
     this.params = this.tensorOutputs(out, 'p_out')
     this.m = this.tensorOutputs(out, 'm_out')
     this.v = this.tensorOutputs(out, 'v_out')
@@ -169,12 +172,12 @@ export class TrainSession {
     if (this.gradSum) throw usageError('stepMany cannot follow an accumulating step; finish the accumulation with step() first')
     if (K === 0) return []
     for (const lr of lrs) if (!(lr >= 0) || !Number.isFinite(lr)) throw usageError(`learning rate must be a finite number ≥ 0, got ${lr}`)
-    const feeds = this.batchFeeds(batches, K)
+    const { feeds, T } = this.batchFeeds(batches, K)
     feeds.lr = tensor('float32', Float32Array.from(lrs), [K])
     feeds.step = tensor('float32', Float32Array.of(this.stepCount + 1), [])
     this.addTensorFeeds(feeds, 'm', this.m)
     this.addTensorFeeds(feeds, 'v', this.v)
-    const out = await (await this.session('multi')).run(feeds)
+    const out = await (await this.session('multi', T)).run(feeds)
     this.params = this.tensorOutputs(out, 'p_out')
     this.m = this.tensorOutputs(out, 'm_out')
     this.v = this.tensorOutputs(out, 'v_out')
@@ -186,14 +189,15 @@ export class TrainSession {
 
   /** Loss and per-tensor gradients of a batch, without updating (diagnostics and tests). */
   async gradients(batch: Batch): Promise<{ loss: number; gradNorm: number; grads: Map<string, Float32Array> }> {
-    const feeds = this.batchFeeds(batch)
+    const { feeds, T } = this.batchFeeds(batch)
     this.addTensorFeeds(feeds, 'g_in', zeroTensors(this.layout))
-    const out = await (await this.session('grad')).run(feeds)
+    const out = await (await this.session('grad', T)).run(feeds)
     return { loss: scalar(out.loss.data), gradNorm: scalar(out.grad_norm.data), grads: new Map(this.layout.specs.map((s) => [s.name, out[tensorName('g_out', s)].data as Float32Array])) }
   }
 
   async evalLoss(batch: Batch): Promise<number> {
-    const out = await (await this.session('eval')).run(this.batchFeeds(batch))
+    const { feeds, T } = this.batchFeeds(batch)
+    const out = await (await this.session('eval', T)).run(feeds)
     return scalar(out.loss.data)
   }
 
@@ -218,9 +222,11 @@ export class TrainSession {
     return this.layout.specs.map((s) => out[tensorName(role, s)].data as Float32Array)
   }
 
-  /** feeds for one batch, or K stacked batches ([K, B, T]) for stepMany */
-  private batchFeeds(batch: Batch, K?: number): Feeds {
-    const { batchSize: B, seqLen: T } = this.opts
+  /** feeds for one batch, or K stacked batches ([K, B, T]) for stepMany; T ≤ seqLen from the batch */
+  private batchFeeds(batch: Batch, K?: number): { feeds: Feeds; T: number } {
+    const { batchSize: B, seqLen } = this.opts
+    const rows = B * (K ?? 1)
+    const T = batch.inputIds.length % rows === 0 && batch.inputIds.length > 0 ? Math.min(batch.inputIds.length / rows, seqLen) : seqLen
     const dims = K === undefined ? [B, T] : [K, B, T]
     const n = dims.reduce((a, b) => a * b, 1)
     const arrays: Record<string, Int32Array | undefined> = { input_ids: batch.inputIds, targets: batch.targets, position_ids: batch.positionIds, segment_ids: batch.segmentIds }
@@ -234,7 +240,7 @@ export class TrainSession {
     this.checkIds(batch.inputIds, batch.targets)
     this.addTensorFeeds(feeds, 'p', this.currentParams())
     this.addTensorFeeds(feeds, 'f', this.frozen, this.frozenSpecs)
-    return feeds
+    return { feeds, T }
   }
 
   private checkIds(inputIds: Int32Array, targets: Int32Array): void {
@@ -245,13 +251,14 @@ export class TrainSession {
     }
   }
 
-  private async session(kind: TrainGraphKind): Promise<ModelSession> {
-    let s = this.sessions.get(kind)
+  private async session(kind: TrainGraphKind, seqLen = this.opts.seqLen): Promise<ModelSession> {
+    const key = `${kind}:${seqLen}`
+    let s = this.sessions.get(key)
     if (!s) {
-      const { config, adamw, batchSize, seqLen, device, threads, lora, packed } = this.opts
+      const { config, adamw, batchSize, device, threads, lora, packed } = this.opts
       const graph = buildTrainGraph({ kind, config, adamw, layout: this.layout, frozen: this.frozenSpecs, lora, packed, batchSize, seqLen })
       s = await ModelSession.create(graph.toBytes().model, { device, threads })
-      this.sessions.set(kind, s)
+      this.sessions.set(key, s)
     }
     return s
   }

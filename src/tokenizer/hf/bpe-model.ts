@@ -1,10 +1,11 @@
 import { LlmError } from '../../core/errors.js'
+import { BpeMerger, MAX_RANK, PairRanker } from '../bpe.js'
 import { CHAR_TO_BYTE, byteFallbackIds, utf8 } from './chars.js'
 
 /**
  * The BPE model of tokenizers (models/bpe/model.rs, word.rs) minus dropout: a word starts as one
- * symbol per char (or byte-fallback tokens / unk), then the pair with the lowest merge rank is
- * merged, leftmost first, until no pair has a merge.
+ * symbol per char (or byte-fallback tokens / unk), then the merge core (src/tokenizer/bpe.ts,
+ * `PairRanker`) merges the pair with the lowest merge rank, leftmost first, until none has one.
  */
 export interface BpeConfig {
   vocab: Map<string, number>
@@ -19,10 +20,6 @@ export interface BpeConfig {
   source: string
 }
 
-/** words longer than this use a heap (O(n log n)); shorter ones a rank array rescanned per merge */
-const HEAP_THRESHOLD = 48
-const POS_SCALE = 4294967296 // heap key = rank * 2^32 + position
-
 export class BpeModel {
   readonly vocab: Map<string, number>
   private readonly unkToken?: string
@@ -32,12 +29,8 @@ export class BpeModel {
   private readonly byteFallback: boolean
   readonly ignoreMerges: boolean
   private readonly source: string
-  // open-addressing table (left id, right id) → merge rank; the merged id is mergeIds[rank]
-  private readonly tabA: Int32Array
-  private readonly tabB: Int32Array
-  private readonly tabRank: Int32Array
-  private readonly mask: number
-  private readonly mergeIds: Int32Array
+  private readonly ranker: PairRanker
+  private readonly merger = new BpeMerger()
   /** id of each byte's GPT-2 char when the vocab holds all 256, for the byte-level fast path */
   readonly byteIds?: Int32Array
   private readonly byteFallbackIds: Int32Array
@@ -51,16 +44,9 @@ export class BpeModel {
     this.byteFallback = cfg.byteFallback
     this.ignoreMerges = cfg.ignoreMerges
     this.source = cfg.source
-    if (cfg.merges.length >= 1 << 21) throw new LlmError(`BPE: too many merges (${cfg.merges.length})`, { where: cfg.source })
-    let cap = 16
-    while (cap < cfg.merges.length * 2) cap *= 2
-    this.mask = cap - 1
-    this.tabA = new Int32Array(cap).fill(-1)
-    this.tabB = new Int32Array(cap)
-    this.tabRank = new Int32Array(cap)
-    this.mergeIds = new Int32Array(cfg.merges.length)
+    if (cfg.merges.length >= MAX_RANK) throw new LlmError(`BPE: too many merges (${cfg.merges.length})`, { where: cfg.source })
     const prefixLen = this.prefix?.length ?? 0
-    cfg.merges.forEach(([a, b], rank) => {
+    this.ranker = new PairRanker(cfg.merges.map(([a, b]): [number, number, number] => {
       const ia = this.vocab.get(a)
       const ib = this.vocab.get(b)
       // tokenizers strips the prefix's byte length from the right part unconditionally
@@ -68,9 +54,8 @@ export class BpeModel {
       const im = this.vocab.get(merged)
       const missing = ia === undefined ? a : ib === undefined ? b : im === undefined ? merged : undefined
       if (missing !== undefined) throw new LlmError(`BPE merge ${JSON.stringify(a + ' ' + b)}: token ${JSON.stringify(missing)} is not in the vocab`, { where: cfg.source })
-      this.mergeIds[rank] = im!
-      this.setRank(ia!, ib!, rank) // a later duplicate overwrites, as collecting into a HashMap does
-    })
+      return [ia!, ib!, im!] // a later duplicate replaces an earlier one, as collecting into a HashMap does
+    }))
     const byteIds = new Int32Array(256)
     let all = true
     for (let b = 0; b < 256; b++) {
@@ -99,28 +84,6 @@ export class BpeModel {
     return true
   }
 
-  private slot(a: number, b: number): number {
-    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) & this.mask
-    while (this.tabA[h] !== -1 && (this.tabA[h] !== a || this.tabB[h] !== b)) h = (h + 1) & this.mask
-    return h
-  }
-  private setRank(a: number, b: number, rank: number): void {
-    const h = this.slot(a, b)
-    this.tabA[h] = a
-    this.tabB[h] = b
-    this.tabRank[h] = rank
-  }
-  /** merge rank of the pair, or -1 */
-  rank(a: number, b: number): number {
-    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) & this.mask
-    for (;;) {
-      const ta = this.tabA[h]!
-      if (ta === -1) return -1
-      if (ta === a && this.tabB[h] === b) return this.tabRank[h]!
-      h = (h + 1) & this.mask
-    }
-  }
-
   /** Tokenize one pre-tokenized word (already in the vocab's alphabet), appending ids to `out`. */
   tokenize(word: string, out: number[]): void {
     if (word.length === 0) return
@@ -137,19 +100,22 @@ export class BpeModel {
    */
   tokenizeRawBytes(raw: string, out: number[]): void {
     const byteIds = this.byteIds!
-    const syms: number[] = []
+    const m = this.merger
+    let n = raw.length
+    m.reserve(n)
     let ascii = true
-    for (let i = 0; i < raw.length; i++) {
+    for (let i = 0; i < n; i++) {
       const c = raw.charCodeAt(i)
       if (c >= 0x80) { ascii = false; break }
-      syms.push(byteIds[c]!)
+      m.symbols[i] = byteIds[c]!
     }
     if (!ascii) {
-      syms.length = 0
       const bytes = utf8(raw)
-      for (let i = 0; i < bytes.length; i++) syms.push(byteIds[bytes[i]!]!)
+      n = bytes.length
+      m.reserve(n)
+      for (let i = 0; i < n; i++) m.symbols[i] = byteIds[bytes[i]!]!
     }
-    this.merge(syms, out)
+    if (n > 0) m.merge(this.ranker, n, out)
   }
 
   private initialSymbols(w: string): number[] {
@@ -196,101 +162,6 @@ export class BpeModel {
   }
 
   private merge(syms: number[], out: number[]): void {
-    let n = syms.length
-    if (n > HEAP_THRESHOLD) { this.mergeHeap(syms, out); return }
-    if (n > 1) {
-      // ranks[i] = rank of pair (syms[i], syms[i+1]); -1 none
-      const ranks: number[] = new Array(n - 1)
-      for (let i = 0; i < n - 1; i++) ranks[i] = this.rank(syms[i]!, syms[i + 1]!)
-      for (;;) {
-        let best = -1
-        let pos = -1
-        for (let i = 0; i < n - 1; i++) {
-          const r = ranks[i]!
-          if (r >= 0 && (best < 0 || r < best)) { best = r; pos = i }
-        }
-        if (pos < 0) break
-        syms[pos] = this.mergeIds[best]!
-        syms.splice(pos + 1, 1)
-        ranks.splice(pos, 1)
-        n--
-        if (pos > 0) ranks[pos - 1] = this.rank(syms[pos - 1]!, syms[pos]!)
-        if (pos < n - 1) ranks[pos] = this.rank(syms[pos]!, syms[pos + 1]!)
-      }
-    }
-    for (let i = 0; i < n; i++) out.push(syms[i]!)
+    this.merger.mergeIds(this.ranker, syms, out)
   }
-
-  /** tokenizers' Word::merge_all: a priority queue of (rank, position), stale entries skipped */
-  private mergeHeap(c: number[], out: number[]): void {
-    const n = c.length
-    const prev = new Int32Array(n)
-    const next = new Int32Array(n)
-    const alive = new Uint8Array(n).fill(1)
-    const heap: number[] = []
-    for (let i = 0; i < n; i++) {
-      prev[i] = i - 1
-      next[i] = i + 1 < n ? i + 1 : -1
-      if (i + 1 < n) {
-        const r = this.rank(c[i]!, c[i + 1]!)
-        if (r >= 0) heapPush(heap, r * POS_SCALE + i)
-      }
-    }
-    while (heap.length > 0) {
-      const top = heapPop(heap)
-      const rank = Math.floor(top / POS_SCALE)
-      const pos = top - rank * POS_SCALE
-      if (!alive[pos]) continue
-      const nx = next[pos]!
-      if (nx < 0) continue
-      if (this.rank(c[pos]!, c[nx]!) !== rank) continue
-      c[pos] = this.mergeIds[rank]!
-      alive[nx] = 0
-      const nn = next[nx]!
-      next[pos] = nn
-      if (nn >= 0) prev[nn] = pos
-      const pv = prev[pos]!
-      if (pv >= 0) {
-        const r = this.rank(c[pv]!, c[pos]!)
-        if (r >= 0) heapPush(heap, r * POS_SCALE + pv)
-      }
-      if (nn >= 0) {
-        const r = this.rank(c[pos]!, c[nn]!)
-        if (r >= 0) heapPush(heap, r * POS_SCALE + pos)
-      }
-    }
-    for (let i = 0; i >= 0 && i < n; i = next[i]!) out.push(c[i]!)
-  }
-}
-
-function heapPush(h: number[], v: number): void {
-  let i = h.length
-  h.push(v)
-  while (i > 0) {
-    const p = (i - 1) >> 1
-    if (h[p]! <= v) break
-    h[i] = h[p]!
-    i = p
-  }
-  h[i] = v
-}
-
-function heapPop(h: number[]): number {
-  const top = h[0]!
-  const last = h.pop()!
-  const n = h.length
-  if (n > 0) {
-    let i = 0
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= n) break
-      const r = l + 1
-      const c = r < n && h[r]! < h[l]! ? r : l
-      if (h[c]! >= last) break
-      h[i] = h[c]!
-      i = c
-    }
-    h[i] = last
-  }
-  return top
 }

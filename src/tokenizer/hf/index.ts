@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readTokenizerText } from '../read.js'
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { LlmError, fileError } from '../../core/errors.js'
+import { LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { type AddedToken, AddedTokenMatcher } from './added-tokens.js'
 import { toByteLevel, toWellFormed } from './chars.js'
@@ -10,6 +11,7 @@ import { type Model, buildModel } from './models.js'
 import { type Normalizer, buildNormalizer } from './normalizers.js'
 import { type PostProcessor, buildPostProcessor } from './post-processors.js'
 import { type PreTokenizer, buildPreTokenizer, endsInByteLevel } from './pre-tokenizers.js'
+import { readJsonObject } from '../../core/json.js'
 
 export interface HfTokenizerOptions {
   /** BOS / EOS token texts (tokenizer_config.json's bos_token / eos_token) */
@@ -270,12 +272,7 @@ function tokenText(v: unknown): string | undefined {
  * BOS/EOS tokens.
  */
 export function loadHfTokenizer(path: string): HfTokenizer {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (e) {
-    throw fileError(path, e, 'cannot read tokenizer')
-  }
+  const text = readTokenizerText(path)
   let obj: unknown
   try {
     obj = JSON.parse(text)
@@ -286,7 +283,7 @@ export function loadHfTokenizer(path: string): HfTokenizer {
   const cfgPath = join(dirname(path), 'tokenizer_config.json')
   if (existsSync(cfgPath)) {
     try {
-      const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>
+      const cfg = readJsonObject(cfgPath)
       opts.bosToken = tokenText(cfg.bos_token)
       opts.eosToken = tokenText(cfg.eos_token)
     } catch {

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { fileError, LlmError } from '../../core/errors.js'
+import { readTokenizerFile } from '../read.js'
+import { LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
+import { BpeMerger, type MergeRanker, NO_RANK, PairMergeTable, scoreRanks } from '../bpe.js'
 
 /**
  * llama2.c's `tokenizer.bin` (written by its tokenizer.py `export()`): int32 max_token_length,
@@ -61,6 +62,8 @@ export class Llama2cTokenizer implements Tokenizer {
   private readonly lookup = new Map<string, number>()
   private readonly keys: string[]
   private readonly rawByte: Int16Array
+  private readonly ranker: MergeRanker
+  private readonly merger = new BpeMerger()
 
   constructor(readonly vocab: Llama2cVocab) {
     this.vocabSize = vocab.pieces.length
@@ -72,6 +75,7 @@ export class Llama2cTokenizer implements Tokenizer {
       const m = BYTE_PIECE.exec(k)
       if (m) this.rawByte[id] = parseInt(m[1]!, 16)
     })
+    this.ranker = concatScoreRanker(this.keys, this.lookup, vocab.scores)
   }
 
   /**
@@ -86,7 +90,7 @@ export class Llama2cTokenizer implements Tokenizer {
     // allowed control-token texts (<s>, </s>) become their ids; the text between them is encoded
     // on its own, as separate run.c calls would be
     const names = allowedSpecialNames(this.specialTokens, opts.allowedSpecial)
-    encodeWithSpecials(text, names, this.specialTokens, (part, out) => { out.push(...this.encodePlain(part, false)) }, tokens)
+    encodeWithSpecials(text, names, this.specialTokens, (part, out) => { for (const id of this.encodePlain(part, false)) out.push(id) }, tokens)
     return tokens
   }
 
@@ -114,74 +118,14 @@ export class Llama2cTokenizer implements Tokenizer {
   }
 
   /**
-   * The greedy merge loop. run.c rescans all pairs each round (O(n²)); a heap keyed on
-   * (score desc, position asc) with stale entries skipped picks the same pair every round.
+   * The greedy merge loop: run.c rescans all pairs each round for the highest-scoring piece
+   * (strictly above -1e10, leftmost among equals); the merge core does the same pick per round.
    */
   private merge(ids: number[]): number[] {
     const n = ids.length
     if (n < 2) return ids
-    const tok = Int32Array.from(ids)
-    const next = new Int32Array(n)
-    const prev = new Int32Array(n)
-    const version = new Int32Array(n)
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1
-      prev[i] = i - 1
-    }
-    const scores = this.vocab.scores
-    // heap entries: [score, left, leftVersion, right, rightVersion, mergedId]
-    const heap: Array<[number, number, number, number, number, number]> = []
-    const before = (a: (typeof heap)[0], b: (typeof heap)[0]): boolean => a[0] > b[0] || (a[0] === b[0] && a[1] < b[1])
-    const push = (e: (typeof heap)[0]): void => {
-      heap.push(e)
-      let i = heap.length - 1
-      while (i > 0) {
-        const p = (i - 1) >> 1
-        if (!before(heap[i]!, heap[p]!)) break
-        ;[heap[i], heap[p]] = [heap[p]!, heap[i]!]
-        i = p
-      }
-    }
-    const pop = (): (typeof heap)[0] | undefined => {
-      const top = heap[0]
-      const last = heap.pop()
-      if (heap.length > 0 && last) {
-        heap[0] = last
-        let i = 0
-        for (;;) {
-          const l = 2 * i + 1
-          let m = i
-          if (l < heap.length && before(heap[l]!, heap[m]!)) m = l
-          if (l + 1 < heap.length && before(heap[l + 1]!, heap[m]!)) m = l + 1
-          if (m === i) break
-          ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
-          i = m
-        }
-      }
-      return top
-    }
-    const consider = (l: number, r: number): void => {
-      if (l < 0 || r < 0) return
-      const id = this.lookup.get(this.keys[tok[l]!]! + this.keys[tok[r]!]!)
-      // run.c starts best_score at -1e10 and needs a strictly greater score
-      if (id !== undefined && scores[id]! > -1e10) push([scores[id]!, l, version[l]!, r, version[r]!, id])
-    }
-    for (let i = 0; i + 1 < n; i++) consider(i, i + 1)
-    let alive = n
-    for (let e = pop(); e; e = pop()) {
-      const [, l, lv, r, rv, id] = e
-      if (version[l] !== lv || version[r] !== rv || next[l] !== r) continue
-      tok[l] = id
-      version[l]!++
-      version[r] = -1 // r is gone
-      next[l] = next[r]!
-      if (next[r]! >= 0) prev[next[r]!] = l
-      alive--
-      consider(prev[l]!, l)
-      consider(l, next[l]!)
-    }
-    const out: number[] = new Array(alive)
-    for (let i = 0, k = 0; i !== -1; i = next[i]!) out[k++] = tok[i]!
+    const out: number[] = []
+    this.merger.mergeIds(this.ranker, ids, out)
     return out
   }
 
@@ -231,13 +175,31 @@ export class Llama2cTokenizer implements Tokenizer {
   }
 }
 
+/**
+ * run.c's pair ranking: the pair's concatenated bytes must be a piece (`str_lookup`) scoring
+ * above -1e10; higher scores first. Id pairs are memoised.
+ */
+function concatScoreRanker(keys: readonly string[], lookup: ReadonlyMap<string, number>, scores: Float32Array): MergeRanker {
+  const rankOf = scoreRanks(scores)
+  const memo = new PairMergeTable()
+  const pieceOf = (l: number, r: number): number => {
+    const s = memo.find(l, r)
+    if (s >= 0) return memo.idAt(s)
+    const id = lookup.get(keys[l]! + keys[r]!) ?? -1
+    if (memo.size >= 1 << 20) memo.clear()
+    memo.set(l, r, 0, id)
+    return id
+  }
+  return {
+    pairRank: (l, r) => {
+      const id = pieceOf(l, r)
+      return id >= 0 && scores[id]! > -1e10 ? rankOf[id]! : NO_RANK
+    },
+    mergedId: pieceOf,
+  }
+}
+
 /** Load a llama2.c `tokenizer.bin`. */
 export function loadLlama2cTokenizer(path: string): Llama2cTokenizer {
-  let buf: Buffer
-  try {
-    buf = readFileSync(path)
-  } catch (e) {
-    throw fileError(path, e)
-  }
-  return new Llama2cTokenizer(parseLlama2cTokenizer(buf, path))
+  return new Llama2cTokenizer(parseLlama2cTokenizer(readTokenizerFile(path), path))
 }

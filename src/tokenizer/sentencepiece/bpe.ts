@@ -1,9 +1,12 @@
+import { BpeMerger, type MergeRanker, NO_RANK, PairMergeTable, scoreRanks } from '../bpe.js'
+
 /**
  * SentencePiece's BPE segmentation (bpe_model.cc `Model::SampleEncode` with alpha = 0): split
  * the normalized text into characters (user-defined symbols stay whole and never merge), then
  * repeatedly merge the adjacent pair whose concatenation is a piece with the HIGHEST score,
- * ties going to the leftmost pair. Merges into UNUSED pieces happen and are then undone
- * (resegmented) so unused ids never appear in the output, as SentencePiece does.
+ * ties going to the leftmost pair (the merge core, src/tokenizer/bpe.ts, with `ScoreRanker`).
+ * Merges into UNUSED pieces happen and are then undone (resegmented) so unused ids never appear
+ * in the output, as SentencePiece does.
  *
  * Returns [piece text, id] pairs; id is -1 for text that is no piece (the caller maps it to
  * <unk> or to byte-fallback pieces).
@@ -15,74 +18,86 @@ export interface BpeVocab {
   isUnused(id: number): boolean
   /** length of the user-defined symbol starting at `pos` of `text`, 0 if none */
   matchUserSymbol(text: string, pos: number): number
+  /** a piece's text by id */
+  pieceText(id: number): string
 }
 
-interface Pair {
-  left: number
-  right: number
-  score: number
-  size: number
-  /** the merged piece's id */
-  id: number
+/** a user-defined symbol is frozen: its id is stored as FROZEN - id, which no pair ranks */
+const FROZEN = -2
+const MEMO_MAX = 1 << 20
+
+/**
+ * SentencePiece's pair ranking: the merged text must be a piece; its rank is its score's rank.
+ * Known id pairs are memoised; a symbol that is no piece (id -1) is looked up by text. A pair
+ * merging into an UNUSED piece is remembered (text → its two halves, the last one queued wins)
+ * so `bpeSegment` can undo it afterwards, as bpe_model.cc's `rev_merge` does.
+ */
+class ScoreRanker implements MergeRanker {
+  text = ''
+  readonly revMerge = new Map<string, [string, string]>()
+  private readonly memo = new PairMergeTable()
+  private readonly rankOf: Int32Array
+
+  constructor(private readonly vocab: BpeVocab) {
+    this.rankOf = scoreRanks(vocab.scores)
+  }
+
+  private piece(l: number, r: number, start: number, end: number): number {
+    if (l < 0 || r < 0) return this.vocab.pieces.get(this.text.slice(start, end)) ?? -1
+    const s = this.memo.find(l, r)
+    if (s >= 0) return this.memo.idAt(s)
+    const id = this.vocab.pieces.get(this.text.slice(start, end)) ?? -1
+    if (this.memo.size >= MEMO_MAX) this.memo.clear()
+    this.memo.set(l, r, 0, id)
+    return id
+  }
+
+  pairRank(l: number, r: number, start: number, end: number): number {
+    if (l <= FROZEN || r <= FROZEN) return NO_RANK
+    const id = this.piece(l, r, start, end)
+    if (id < 0) return NO_RANK
+    if (this.vocab.isUnused(id)) {
+      // an unknown symbol (-1) is always one initial code point; a known one spells its piece
+      const mid = start + (l >= 0 ? this.vocab.pieceText(l).length : this.text.codePointAt(start)! > 0xffff ? 2 : 1)
+      this.revMerge.set(this.text.slice(start, end), [this.text.slice(start, mid), this.text.slice(mid, end)])
+    }
+    return this.rankOf[id]!
+  }
+
+  mergedId(l: number, r: number, _rank: number, start: number, end: number): number {
+    return this.piece(l, r, start, end)
+  }
 }
+
+const rankers = new WeakMap<BpeVocab, { ranker: ScoreRanker; merger: BpeMerger }>()
 
 export function bpeSegment(normalized: string, vocab: BpeVocab): Array<[string, number]> {
   if (normalized.length === 0) return []
-  // symbols: contiguous spans of `normalized` in a doubly linked list, with their piece id
-  const starts: number[] = []
-  const ids: number[] = []
-  const frozenList: boolean[] = []
+  let state = rankers.get(vocab)
+  if (!state) rankers.set(vocab, (state = { ranker: new ScoreRanker(vocab), merger: new BpeMerger() }))
+  const { ranker, merger } = state
+  // initial symbols: one per code point, user-defined symbols whole (and frozen)
+  merger.reserve(normalized.length)
+  let n = 0
   for (let pos = 0; pos < normalized.length;) {
     const user = vocab.matchUserSymbol(normalized, pos)
     const len = user > 0 ? user : normalized.codePointAt(pos)! > 0xffff ? 2 : 1
-    starts.push(pos)
-    ids.push(vocab.pieces.get(normalized.slice(pos, pos + len)) ?? -1)
-    frozenList.push(user > 0)
+    const id = vocab.pieces.get(normalized.slice(pos, pos + len)) ?? -1
+    merger.symbols[n] = user > 0 ? FROZEN - id : id
+    merger.offsets[n++] = pos
     pos += len
   }
-  const n = starts.length
-  const start = Int32Array.from(starts)
-  const size = new Int32Array(n)
-  for (let i = 0; i < n; i++) size[i] = (i + 1 < n ? start[i + 1]! : normalized.length) - start[i]!
-  const id = Int32Array.from(ids)
-  const prev = new Int32Array(n)
-  const next = new Int32Array(n)
-  for (let i = 0; i < n; i++) {
-    prev[i] = i - 1
-    next[i] = i + 1 < n ? i + 1 : -1
-  }
-  const text = (i: number): string => normalized.slice(start[i]!, start[i]! + size[i]!)
-
-  const heap = new PairHeap()
-  const revMerge = new Map<string, [string, string]>()
-  const addPair = (left: number, right: number): void => {
-    if (left === -1 || right === -1 || frozenList[left] || frozenList[right]) return
-    // pieces are looked up by text; spans are adjacent, so the pair's text is one slice
-    const merged = pairPiece(vocab, id[left]!, id[right]!, () => normalized.slice(start[left]!, start[left]! + size[left]! + size[right]!))
-    if (merged < 0) return
-    heap.push({ left, right, score: vocab.scores[merged]!, size: size[left]! + size[right]!, id: merged })
-    if (vocab.isUnused(merged)) revMerge.set(text(left) + text(right), [text(left), text(right)])
-  }
-  for (let i = 1; i < n; i++) addPair(i - 1, i)
-
-  for (let top = heap.pop(); top; top = heap.pop()) {
-    const l = size[top.left]!
-    const r = size[top.right]!
-    // stale entry: one side was merged away or grew since this pair was queued
-    if (l === 0 || r === 0 || l + r !== top.size) continue
-    size[top.left] = l + r
-    size[top.right] = 0
-    id[top.left] = top.id
-    next[top.left] = next[top.right]!
-    if (next[top.right]! >= 0) prev[next[top.right]!] = top.left
-    addPair(prev[top.left]!, top.left)
-    addPair(top.left, next[top.left]!)
-  }
+  merger.offsets[n] = normalized.length
+  ranker.text = normalized
+  ranker.revMerge.clear()
+  const ids: number[] = []
+  const starts: number[] = []
+  merger.merge(ranker, n, ids, starts)
 
   const out: Array<[string, number]> = []
   const resegment = (w: string, wid: number): void => {
     if (wid >= 0 && vocab.isUnused(wid)) {
-      const parts = revMerge.get(w)
+      const parts = ranker.revMerge.get(w)
       if (parts) {
         resegment(parts[0], vocab.pieces.get(parts[0]) ?? -1)
         resegment(parts[1], vocab.pieces.get(parts[1]) ?? -1)
@@ -91,73 +106,10 @@ export function bpeSegment(normalized: string, vocab: BpeVocab): Array<[string, 
     }
     out.push([w, wid])
   }
-  for (let i = 0; i !== -1; i = next[i]!) resegment(text(i), id[i]!)
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!
+    const end = i + 1 < ids.length ? starts[i + 1]! : normalized.length
+    resegment(normalized.slice(starts[i]!, end), id <= FROZEN ? FROZEN - id : id)
+  }
   return out
-}
-
-/** merged-piece id of two symbols (-1: not a piece), cached per id pair */
-function pairPiece(vocab: BpeVocab, a: number, b: number, textOf: () => string): number {
-  if (a < 0 || b < 0) return vocab.pieces.get(textOf()) ?? -1
-  const cache = pairCache(vocab)
-  const key = a * cache.stride + b
-  let m = cache.map.get(key)
-  if (m === undefined) {
-    m = vocab.pieces.get(textOf()) ?? -1
-    if (cache.map.size >= 1 << 20) cache.map.clear()
-    cache.map.set(key, m)
-  }
-  return m
-}
-
-const pairCaches = new WeakMap<BpeVocab, { stride: number; map: Map<number, number> }>()
-function pairCache(vocab: BpeVocab): { stride: number; map: Map<number, number> } {
-  let c = pairCaches.get(vocab)
-  if (!c) {
-    c = { stride: vocab.scores.length, map: new Map() }
-    pairCaches.set(vocab, c)
-  }
-  return c
-}
-
-/** max-heap on score, then min on left index (bpe_model.cc SymbolPairComparator) */
-class PairHeap {
-  private readonly a: Pair[] = []
-
-  private before(x: Pair, y: Pair): boolean {
-    return x.score > y.score || (x.score === y.score && x.left < y.left)
-  }
-
-  push(p: Pair): void {
-    const a = this.a
-    a.push(p)
-    let i = a.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!this.before(a[i]!, a[parent]!)) break
-      ;[a[i], a[parent]] = [a[parent]!, a[i]!]
-      i = parent
-    }
-  }
-
-  pop(): Pair | undefined {
-    const a = this.a
-    if (a.length === 0) return undefined
-    const top = a[0]!
-    const last = a.pop()!
-    if (a.length > 0) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && this.before(a[l]!, a[m]!)) m = l
-        if (r < a.length && this.before(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
-    }
-    return top
-  }
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { fileError, LlmError } from '../../core/errors.js'
+import { readTokenizerFile } from '../read.js'
+import { LlmError } from '../../core/errors.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 import { bpeSegment, type BpeVocab } from './bpe.js'
@@ -104,6 +104,7 @@ export class SentencePieceTokenizer implements Tokenizer {
           for (const s of userSymbols) if (text.startsWith(s, pos)) return s.length
           return 0
         },
+        pieceText: (id) => pieces[id]!.piece,
       }
       this.segment = (s) => bpeSegment(s, vocab)
     } else if (trainerSpec.modelType === ModelType.UNIGRAM) {
@@ -129,9 +130,24 @@ export class SentencePieceTokenizer implements Tokenizer {
     return ids
   }
 
-  /** pieces of `text` as SentencePiece's `encode(text, out_type=str)` would give them */
+  /**
+   * pieces of `text` as SentencePiece's `encode(text, out_type=str)` gives them: an unknown piece
+   * is its own (normalized) text, a run of unknown pieces one piece, not '<unk>' (byte fallback
+   * spells it as <0xNN> pieces instead)
+   */
   encodeAsPieces(text: string): string[] {
-    return this.encode(text).map((id) => this.proto.pieces[id]!.piece)
+    const out: string[] = []
+    if (text.length === 0) return out
+    let prevUnk = false
+    for (const [piece, id0] of this.segment(this.normalizer.normalize(text))) {
+      const id = id0 >= 0 ? id0 : (this.reserved.get(piece) ?? this.unkTokenId!)
+      const isUnk = id === this.unkTokenId
+      if (isUnk && this.byteFallback) for (const b of Buffer.from(piece, 'utf8')) out.push(this.proto.pieces[this.byteIds[b]!]!.piece)
+      else if (isUnk && prevUnk) out[out.length - 1] += piece
+      else out.push(isUnk ? piece : this.proto.pieces[id]!.piece)
+      prevUnk = isUnk
+    }
+    return out
   }
 
   /** the normalized text SentencePiece segments (▁ for spaces, dummy prefix added) */
@@ -214,11 +230,5 @@ export class SentencePieceTokenizer implements Tokenizer {
 
 /** Load a SentencePiece `.model` file. */
 export function loadSentencePieceModel(path: string): SentencePieceTokenizer {
-  let buf: Buffer
-  try {
-    buf = readFileSync(path)
-  } catch (e) {
-    throw fileError(path, e)
-  }
-  return new SentencePieceTokenizer(parseModelProto(buf, path), path)
+  return new SentencePieceTokenizer(parseModelProto(readTokenizerFile(path), path), path)
 }

@@ -1,6 +1,6 @@
 /**
  * A tiktoken encoding (the equivalent of tiktoken's Rust `CoreBPE`): split the text with the
- * encoding's pattern, then byte-pair-merge each piece by rank (src/tokenizer/bpe.ts).
+ * encoding's pattern, then byte-pair-merge each piece by rank (the merge core, src/tokenizer/bpe.ts).
  *
  * Behaviour matched to tiktoken 1.0.22 (tested id for id against the npm WASM build):
  *  - text is UTF-8 encoded with lone surrogates replaced by U+FFFD *before* splitting (what
@@ -15,7 +15,9 @@
  *    Hugging Face tokenizer.json files use for byte-level vocabularies); special tokens as text.
  */
 import { LlmError } from '../../core/errors.js'
-import { BpeMerger, ByteRanker, ByteTokenTable, SpanCache, encodeBytes, utf8Encode } from '../bpe.js'
+import { BpeMerger } from '../bpe.js'
+import { SpanCache, utf8Encode } from '../span-cache.js'
+import { ByteRanker, ByteTokenTable, encodeBytes } from './byte-table.js'
 import { compileSplitRegex } from '../regex.js'
 import { asciiScanner, patternFamily } from './fast-split.js'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
@@ -25,6 +27,30 @@ import type { RankEntries } from './ranks.js'
 /** ES2024 string methods (in Node 20; our TypeScript lib is ES2023) */
 type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string }
 
+const LETTER = /^\p{L}/u
+const isAsciiLetter = (c: number): boolean => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)
+/** is the code point ending just before `i` a letter (\p{L})? */
+function isLetterBefore(text: string, i: number): boolean {
+  const c = text.charCodeAt(i - 1)
+  if (c < 0x80) return isAsciiLetter(c)
+  const start = c >= 0xdc00 && c <= 0xdfff && i >= 2 ? i - 2 : i - 1
+  return LETTER.test(text.slice(start, i))
+}
+/** is the code point starting at `i` a letter? */
+function isLetterAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i)
+  if (c < 0x80) return isAsciiLetter(c)
+  return LETTER.test(text.slice(i, i + 2))
+}
+/** JS \s and Unicode White_Space both (a cut is refused next to either) */
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+
+/**
+ * `s` without a reference to the string it was sliced from: V8 makes a slice of 13+ code units a
+ * view of its parent, so a cached piece would keep a whole streamed part alive.
+ */
+const ownCopy = (s: string): string => (s.length < 13 ? s : (s + ' ').slice(0, -1))
+
 const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
 
 export interface TiktokenSpec {
@@ -32,7 +58,10 @@ export interface TiktokenSpec {
   name: string
   pattern: string
   specialTokens: Readonly<Record<string, number>>
-  ranks: RankEntries
+  /** the mergeable ranks, or a table already built from them (tiktoken/cache.ts) */
+  ranks: RankEntries | ByteTokenTable
+  /** the pattern already translated to a JS RegExp source (flags gv), e.g. from the cache */
+  regexSource?: string
 }
 
 export class TiktokenEncoding implements Tokenizer {
@@ -61,14 +90,14 @@ export class TiktokenEncoding implements Tokenizer {
   constructor(spec: TiktokenSpec) {
     this.name = spec.name
     this.pattern = spec.pattern
-    this.table = new ByteTokenTable(spec.ranks)
+    this.table = spec.ranks instanceof ByteTokenTable ? spec.ranks : new ByteTokenTable(spec.ranks)
     this.ranker = new ByteRanker(this.table)
     for (let b = 0; b < 256; b++) {
       if (this.ranker.byteId[b]! < 0) {
         throw new LlmError(`no rank for the single byte 0x${b.toString(16).padStart(2, '0')}`, { where: spec.name, hint: 'tiktoken needs every byte to be a token' })
       }
     }
-    this.regex = compileSplitRegex(spec.pattern, { where: spec.name })
+    this.regex = spec.regexSource !== undefined ? new RegExp(spec.regexSource, 'gv') : compileSplitRegex(spec.pattern, { where: spec.name })
     this.sticky = new RegExp(this.regex.source, 'vy')
     const family = patternFamily(spec.pattern)
     this.scan = family && asciiScanner(family)
@@ -163,7 +192,44 @@ export class TiktokenEncoding implements Tokenizer {
     const n = utf8Encode(piece, this.buf)
     const first = out.length
     encodeBytes(this.ranker, this.merger, this.buf, n, out)
-    if (piece.length <= 256) this.cache.set(piece, out.length - first === 1 ? out[first]! : out.slice(first))
+    if (piece.length <= 256) this.cache.set(ownCopy(piece), out.length - first === 1 ? out[first]! : out.slice(first))
+  }
+
+  /** what tiktoken/cache.ts stores: the built table and the translated regex */
+  compiled(): { table: ByteTokenTable; regexSource: string } {
+    return { table: this.table, regexSource: this.regex.source }
+  }
+
+  /**
+   * The last safe cut of `text` for streaming (Tokenizer.streamCut), for the four known
+   * patterns (r50k/p50k, cl100k, o200k; -1 for any other). No piece of theirs holds a letter
+   * followed by a space (letters are preceded by at most one non-letter and followed by letters,
+   * marks or a contraction), nor a newline followed by a letter; and where a cut is taken, the
+   * last piece before it is decided the same at the end of the text as with the rest after it
+   * (greedy runs stop at the space or letter; `\s+(?!\S)` only meets a single newline after a
+   * non-space, which it takes alone either way). So a cut goes after a letter that a space
+   * follows, or else after a non-space + newline that a letter follows. Allowed special tokens
+   * must not contain white space (none of tiktoken's do), so none can straddle a cut.
+   * test/tokenizer/tiktoken/stream.test.ts checks cut + rest = whole on adversarial text.
+   */
+  streamCut(text: string, opts: EncodeOptions = {}): number {
+    if (this.scan === undefined) return -1
+    const allowed = opts.allowedSpecial ?? 'none'
+    if (allowed !== 'none') {
+      for (const name of this.specialTokens.keys()) {
+        if ((allowed === 'all' || allowed.has(name)) && /\s/u.test(name)) return -1
+      }
+    }
+    let newline = -1
+    for (let i = text.length - 2; i >= 1; i--) {
+      const c = text.charCodeAt(i)
+      if (c === 0x20) {
+        if (isLetterBefore(text, i)) return i
+      } else if (c === 0x0a && newline < 0 && isLetterAt(text, i + 1) && !isSpace(text.charCodeAt(i - 1))) {
+        newline = i + 1
+      }
+    }
+    return newline
   }
 
   /** the raw bytes of one token (special tokens: their UTF-8 text), or undefined */

@@ -1,15 +1,20 @@
 /**
  * OpenAI's tiktoken encodings, offline: rank data comes from the npm `tiktoken` package's bundled
- * encoders (a runtime dependency), read lazily and cached per process.
+ * encoders (a runtime dependency), read lazily, cached per process, and compiled once into
+ * `$LLM_HOME/cache/tiktoken/` so later processes start without building the rank table
+ * (tiktoken/cache.ts; `LLM_TOKENIZER_CACHE=0` turns that off).
  *
  * A bare `.tiktoken` rank file carries no pattern and no special tokens. `loadTiktokenFile`
  * recognises the four known encodings by content (same rank count, then every rank compared with
  * the bundled data) and takes their pattern and special tokens; any other file gets cl100k_base's
  * pattern (also Llama 3's) and no special tokens, unless `opts` supplies them.
  */
+import { endianness } from 'node:os'
 import { usageError } from '../../core/errors.js'
 import { TiktokenEncoding } from './encoding.js'
-import { type BundledEncoding, type RankEntries, parseTiktokenFile, readBundledEncoding } from './ranks.js'
+import { type BundledEncoding, type RankEntries, bundledEncodingPath, parseTiktokenFile, readBundledEncoding } from './ranks.js'
+import { cachePath, readCompiled, sourceKey, writeCompiled } from './cache.js'
+import type { TiktokenSpec } from './encoding.js'
 
 export { TiktokenEncoding } from './encoding.js'
 
@@ -32,10 +37,25 @@ export function loadTiktokenEncoding(name: string): TiktokenEncoding {
   }
   let enc = loaded.get(name)
   if (enc === undefined) {
-    const { pattern, specialTokens, ranks } = readBundledEncoding(name)
-    enc = new TiktokenEncoding({ name, pattern, specialTokens, ranks })
+    enc = loadCompiled(name, bundledEncodingPath(name), () => ({ name, ...readBundledEncoding(name) }))
     loaded.set(name, enc)
   }
+  return enc
+}
+
+/**
+ * The encoding `name` from its compiled cache (tiktoken/cache.ts) when that was built from
+ * `source` as it is now; else built by `build()` and cached for the next process.
+ */
+function loadCompiled(name: string, source: string, build: () => TiktokenSpec): TiktokenEncoding {
+  const usable = endianness() === 'LE' && process.env.LLM_TOKENIZER_CACHE !== '0'
+  const key = usable ? sourceKey(source) : ''
+  const path = cachePath(name)
+  const hit = usable ? readCompiled(path, key) : undefined
+  if (hit) return new TiktokenEncoding({ name, pattern: hit.pattern, specialTokens: hit.specialTokens, ranks: hit.table, regexSource: hit.regexSource })
+  const spec = build()
+  const enc = new TiktokenEncoding(spec)
+  if (usable) writeCompiled(path, key, { pattern: spec.pattern, specialTokens: { ...spec.specialTokens }, ...enc.compiled() })
   return enc
 }
 

@@ -4,9 +4,10 @@
  * bundled encoders (`tiktoken/encoders/NAME.json`: `{pat_str, special_tokens, bpe_ranks}` where
  * `bpe_ranks` is lines of "! FIRST_RANK B64 B64 …" — consecutive ranks from FIRST_RANK).
  */
+import { readTokenizerText } from '../read.js'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { LlmError, fileError } from '../../core/errors.js'
+import { LlmError } from '../../core/errors.js'
 
 export type RankEntries = Array<readonly [Uint8Array, number]>
 
@@ -19,12 +20,7 @@ function decodeB64(s: string): Uint8Array | undefined {
 
 /** Parse a `.tiktoken` file; any malformed line is an error naming the file and line number. */
 export function parseTiktokenFile(path: string): RankEntries {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw fileError(path, err)
-  }
+  const text = readTokenizerText(path)
   const entries: RankEntries = []
   const seen = new Set<number>()
   const lines = text.split('\n')
@@ -54,10 +50,14 @@ export interface BundledEncoding {
   ranks: RankEntries
 }
 
+/** the file of an encoding bundled with the npm `tiktoken` package */
+export function bundledEncodingPath(name: string): string {
+  return createRequire(import.meta.url).resolve(`tiktoken/encoders/${name}.json`)
+}
+
 /** Read one of the encodings bundled with the npm `tiktoken` package (offline). */
 export function readBundledEncoding(name: string, withRanks = true): BundledEncoding {
-  const require = createRequire(import.meta.url)
-  const path = require.resolve(`tiktoken/encoders/${name}.json`)
+  const path = bundledEncodingPath(name)
   const json = JSON.parse(readFileSync(path, 'utf8')) as { pat_str: string; special_tokens: Record<string, number>; bpe_ranks: string }
   const ranks: RankEntries = []
   for (const line of withRanks ? json.bpe_ranks.split('\n') : []) {

@@ -4,14 +4,14 @@ import type { DecodeOptions, EncodeOptions, Tokenizer } from '../types.js'
 import { allowedSpecialNames, encodeWithSpecials } from '../special.js'
 import type { BpeTrainResult } from './bpe-trainer.js'
 import { byteLevelTokenBytes } from '../hf/decoders.js'
+import { BpeMerger, PairRanker } from '../bpe.js'
 
-const PAIR = 1 << 21
 const CACHE_MAX = 50_000
 
 /**
  * The tokenizer a BPE training run produced: split with the pattern, then merge each piece's
- * bytes exactly as Hugging Face's BPE model does (`Word::merge_all`: lowest merge rank first,
- * then leftmost; an entry is dropped when its pair no longer yields the same token). Saved with
+ * bytes exactly as Hugging Face's BPE model does (the merge core with `PairRanker`: lowest merge
+ * rank first, then leftmost). Byte b is symbol b (the trainer's vocab starts with the 256 bytes). Saved with
  * `toTokenizerJson()` it loads unchanged in Hugging Face `tokenizers` and gives the same ids.
  */
 export class ByteLevelBpeTokenizer implements Tokenizer {
@@ -22,8 +22,8 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   readonly specialTokens: ReadonlyMap<string, number>
   private readonly ids = new Map<string, number>()
   private readonly bytesOf: Uint8Array[]
-  /** pair key → rank * PAIR + result id */
-  private readonly mergeOf = new Map<number, number>()
+  private readonly ranker: PairRanker
+  private readonly merger = new BpeMerger()
   private readonly regex: RegExp
   private readonly cache = new Map<string, number[]>()
 
@@ -34,10 +34,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     for (const s of model.specialTokens) specials.set(s, this.ids.get(s)!)
     this.specialTokens = specials
     this.bytesOf = model.vocab.map((t) => (specials.has(t) ? Buffer.from(t, 'utf8') : byteLevelTokenBytes(t)))
-    model.merges.forEach(([a, b, id], rank) => {
-      const k = a * PAIR + b
-      if (!this.mergeOf.has(k)) this.mergeOf.set(k, rank * PAIR + id)
-    })
+    this.ranker = new PairRanker(model.merges)
     this.regex = compileSplitRegex(model.pattern, { where: 'pattern', dialect: 'oniguruma' })
   }
 
@@ -64,64 +61,9 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     }
   }
 
-  /** Hugging Face `Word::merge_all` over the piece's bytes */
   private mergePiece(bytes: Uint8Array): number[] {
-    const n = bytes.length
-    const sym = Int32Array.from(bytes)
-    const next = new Int32Array(n)
-    const prev = new Int32Array(n)
-    const alive = new Uint8Array(n).fill(1)
-    for (let i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1 }
-    // heap of [rank, pos, result id], min rank then min pos
-    const heap: number[][] = []
-    const less = (x: number[], y: number[]): boolean => x[0]! < y[0]! || (x[0] === y[0] && x[1]! < y[1]!)
-    const push = (e: number[]): void => {
-      heap.push(e)
-      for (let i = heap.length - 1; i > 0;) {
-        const p = (i - 1) >> 1
-        if (!less(heap[i]!, heap[p]!)) break
-        ;[heap[i], heap[p]] = [heap[p]!, heap[i]!]
-        i = p
-      }
-    }
-    const pop = (): number[] | undefined => {
-      const top = heap[0]
-      const last = heap.pop()!
-      if (heap.length > 0) {
-        heap[0] = last
-        for (let i = 0; ;) {
-          const l = 2 * i + 1
-          let s = i
-          if (l < heap.length && less(heap[l]!, heap[s]!)) s = l
-          if (l + 1 < heap.length && less(heap[l + 1]!, heap[s]!)) s = l + 1
-          if (s === i) break
-          ;[heap[i], heap[s]] = [heap[s]!, heap[i]!]
-          i = s
-        }
-      }
-      return top
-    }
-    const consider = (pos: number): void => {
-      if (pos < 0 || next[pos]! < 0) return
-      const m = this.mergeOf.get(sym[pos]! * PAIR + sym[next[pos]!]!)
-      if (m !== undefined) push([Math.floor(m / PAIR), pos, m % PAIR])
-    }
-    for (let i = 0; i + 1 < n; i++) consider(i)
-    while (heap.length > 0) {
-      const [, pos, id] = pop()!
-      if (!alive[pos!] || next[pos!]! < 0) continue
-      const right = next[pos!]!
-      const m = this.mergeOf.get(sym[pos!]! * PAIR + sym[right]!)
-      if (m === undefined || m % PAIR !== id) continue // expired entry
-      sym[pos!] = id!
-      alive[right] = 0
-      next[pos!] = next[right]!
-      if (next[right]! >= 0) prev[next[right]!] = pos!
-      consider(prev[pos!]!)
-      consider(pos!)
-    }
     const ids: number[] = []
-    for (let i = 0; i !== -1; i = next[i]!) ids.push(sym[i]!)
+    this.merger.mergeIds(this.ranker, bytes, ids) // byte b is symbol b
     return ids
   }
 

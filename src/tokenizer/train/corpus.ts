@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { LlmError, fileError, usageError } from '../../core/errors.js'
+import { parseJson } from '../../core/json.js'
 
 /**
  * Training documents from files: a `.jsonl` file gives one document per line (its `text`
@@ -60,12 +61,7 @@ export function readCorpus(
         for (const line of lines) {
           lineNo++
           if (line.trim() === '') continue
-          let obj: unknown
-          try {
-            obj = JSON.parse(line)
-          } catch {
-            throw new LlmError(`line ${lineNo} is not valid JSON`, { where: f.path, hint: 'a .jsonl training file needs one {"text": ...} object per line' })
-          }
+          const obj = parseJson(line, f.path, { firstLine: lineNo, hint: 'a .jsonl training file needs one {"text": ...} object per line' })
           const t = (obj as { text?: unknown } | null)?.text
           if (typeof t !== 'string') throw new LlmError(`line ${lineNo} has no string "text" field`, { where: f.path, hint: 'a .jsonl training file needs one {"text": ...} object per line' })
           onDoc(t, false)

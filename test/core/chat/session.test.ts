@@ -7,7 +7,7 @@ import { ChatSession, type ChatEngine } from '../../../src/core/chat/session.js'
 import { escapeLine, runPlainChat, unescapeLine } from '../../../src/core/chat/plain.js'
 import { parseSlash, unescapeSlash } from '../../../src/core/chat/slash.js'
 import { loadTranscript, saveTranscript } from '../../../src/core/chat/transcript.js'
-import { hasShared, shared } from '../../helpers.js'
+import { needs, SHARED, shared } from '../../helpers.js'
 import { storiesOptimumFolder } from '../model/fixtures.js'
 
 const greedy = { temperature: 0 }
@@ -21,7 +21,7 @@ function recording(gen: Generator): { engine: ChatEngine; prompts: Prompt[] } {
   }
 }
 
-describe.skipIf(!hasShared)('ChatSession on a model with a chat template (tiny random Llama, fp16)', () => {
+needs(SHARED).describe('ChatSession on a model with a chat template (tiny random Llama, fp16)', () => {
   let gen: LocalGenerator
   beforeAll(async () => { gen = await LocalGenerator.open(shared('models/ortgenai-tiny-random-llama-fp16')) })
   afterAll(async () => { await gen.close() })
@@ -44,7 +44,7 @@ describe.skipIf(!hasShared)('ChatSession on a model with a chat template (tiny r
   })
 })
 
-describe.skipIf(!hasShared)('ChatSession on a base model without a template (stories260K)', () => {
+needs(SHARED).describe('ChatSession on a base model without a template (stories260K)', () => {
   let gen: LocalGenerator
   let small: LocalGenerator
   let dir: string

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { loadTokenStream, readDataFile, splitTrainVal } from '../../../src/core/data/dataset.js'
 import { encodeTokenFile } from '../../../src/core/data/tokens-file.js'
 import { byteTokenizer } from '../../../src/core/data/simple-tokenizers.js'
+import type { LlmError } from '../../../src/core/errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-data-'))
 const file = (name: string, content: string | Uint8Array) => {
@@ -36,9 +37,10 @@ describe('training data', () => {
   })
   it('JSONL errors name the file and line', () => {
     const p = file('bad.jsonl', '{"text":"ok"}\n{"txt":"no"}\n')
-    expect(() => readDataFile(p)).toThrow(/line 2 has no string "text" field/)
+    const oneLine = (f: string) => { try { readDataFile(f) } catch (e) { return (e as LlmError).oneLine() } }
+    expect(oneLine(p)).toBe(`${p}:2: no string "text" field on this line (hint: JSONL data needs one {"text": "..."} object per line)`)
     const q = file('bad2.jsonl', '{"text":"ok"}\nnot json\n')
-    expect(() => readDataFile(q)).toThrow(/line 2 is not JSON/)
+    expect(oneLine(q)).toBe(`${q}:2: not valid JSON: Unexpected token 'o' at column 2 (hint: JSONL data needs one {"text": "..."} object per line)`)
   })
   it('a .bin that is not a token file is refused, naming it', () => {
     const p = file('x.bin', 'plain words, no header, long enough '.repeat(40))

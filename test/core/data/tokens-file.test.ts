@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeTokenFile, isTokenFile, readTokenFile } from '../../../src/core/data/tokens-file.js'
+import { needs, PYTHON } from '../../helpers.js'
 
 // Reference writer: the same struct layout llm.c's data_common.py and shared/tools/torch_reference.py use.
 const PY = `
@@ -16,7 +17,6 @@ with open(path, 'wb') as f:
     f.write(struct.pack('<256i', *h))
     f.write(struct.pack(('<%dI' if wide else '<%dH') % n, *toks))
 `
-const hasPython = spawnSync('/usr/bin/python3', ['-c', 'pass']).status === 0
 const dir = mkdtempSync(join(tmpdir(), 'llm-tokfile-'))
 
 function pyWrite(name: string, wide: boolean, n: number): string {
@@ -27,7 +27,7 @@ function pyWrite(name: string, wide: boolean, n: number): string {
 }
 const expected = (wide: boolean, n: number) => Array.from({ length: n }, (_, i) => (i * 7919) % (wide ? 70000 : 65535))
 
-describe.skipIf(!hasPython)('llm.c token files vs a Python struct writer', () => {
+needs(PYTHON).describe('llm.c token files vs a Python struct writer', () => {
   it('reads version 1 (uint16) and version 7 (uint32) files', () => {
     for (const wide of [false, true]) {
       const p = pyWrite(`t${wide}.bin`, wide, 1000)

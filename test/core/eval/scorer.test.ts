@@ -12,10 +12,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Model } from '../../../src/core/model/index.js'
 import { buildInstances, encodePair, logSoftmaxAt, prefixToken, resolveTask, rollingWindows, runTask, scoreLoglikelihood } from '../../../src/core/eval/index.js'
-import { hasShared, noSharedReason, repoRoot, runCli, shared } from '../../helpers.js'
+import { needs, PY, repoRoot, runCli, SHARED, shared, TORCH } from '../../helpers.js'
 
-const PY = '/usr/bin/python3'
-const hasTorch = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 
 describe('rollingWindows (lm-eval loglikelihood_rolling)', () => {
   it('predicts every token once, each window with as much context as fits', () => {
@@ -44,7 +42,7 @@ describe('rollingWindows (lm-eval loglikelihood_rolling)', () => {
   })
 })
 
-describe.skipIf(!hasShared)('scoring stories260K (llm convert)', () => {
+needs(SHARED).describe('scoring stories260K (llm convert)', () => {
   let dir = ''
   let model: Model
   beforeAll(async () => {
@@ -64,7 +62,7 @@ describe.skipIf(!hasShared)('scoring stories260K (llm convert)', () => {
     return JSON.parse(r.stdout)
   }
 
-  it.skipIf(!hasTorch)('ARC-Easy per-choice log-likelihoods equal PyTorch (float64) within 1e-4, at batch 1 and 8', async () => {
+  needs(TORCH).it('ARC-Easy per-choice log-likelihoods equal PyTorch (float64) within 1e-4, at batch 1 and 8', async () => {
     const task = resolveTask('arc_easy')
     const inst = buildInstances(task, { limit: 4 })
     if (inst.type !== 'multiple_choice') throw new Error('expected multiple choice')
@@ -84,7 +82,7 @@ describe.skipIf(!hasShared)('scoring stories260K (llm convert)', () => {
     expect(run.samples.flatMap((s) => s.loglikelihoods).map((x, i) => Math.abs(x - ours1[i]!.loglikelihood)).every((d) => d < 1e-5)).toBe(true)
   }, 60_000)
 
-  it.skipIf(!hasTorch)('perplexity of a short text equals PyTorch, in one window and in rolling windows of 16', async () => {
+  needs(TORCH).it('perplexity of a short text equals PyTorch, in one window and in rolling windows of 16', async () => {
     const file = join(repoRoot, 'test/fixtures/eval/story.txt')
     const task = resolveTask(file)
     expect(task.type).toBe('perplexity')
@@ -131,4 +129,3 @@ describe.skipIf(!hasShared)('scoring stories260K (llm convert)', () => {
   }, 60_000)
 })
 
-if (!hasShared) console.warn(`scorer tests skipped: ${noSharedReason}`)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LlmError } from '../../../src/core/errors.js'
 import { aggregate, buildInstances, checkGates, hellaswagPreprocess, parseGate, parseJsonl, render, resolveTask, sampleFewshot, statistic, wikitextArticles, wikitextDetokenize } from '../../../src/core/eval/index.js'
-import { hasShared, repoRoot } from '../../helpers.js'
+import { needs, repoRoot, SHARED } from '../../helpers.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'llm-eval-tasks-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -16,7 +16,7 @@ describe('data and templates', () => {
   it('JSONL: blank lines and CRLF are fine; a bad line is FILE:LINE', () => {
     expect(parseJsonl('{"a":1}\r\n\n{"a":2}\n', 'f.jsonl').map((d) => [d.doc.a, d.where])).toEqual([[1, 'f.jsonl:1'], [2, 'f.jsonl:3']])
     expect(errorOf(() => parseJsonl('{"a":1}\n[1,2]\n', 'f.jsonl')).oneLine()).toBe('f.jsonl:2: expected a JSON object on this line')
-    expect(errorOf(() => parseJsonl('{"a":1}\n{"a":\n', 'f.jsonl')).oneLine()).toMatch(/^f\.jsonl:2: malformed JSON/)
+    expect(errorOf(() => parseJsonl('{"a":1}\n{"a":\n', 'f.jsonl')).oneLine()).toMatch(/^f\.jsonl:2: not valid JSON: /)
   })
   it('templates fill {{field}}, {{ field|trim }}, and name a missing field with its line', () => {
     const d = { doc: { q: ' Why? \n', n: 3 }, where: 'x.jsonl:7' }
@@ -53,7 +53,7 @@ describe('resolving tasks', () => {
     expect(e.exitCode).toBe(2)
     expect(e.oneLine()).toMatch(/unknown task 'nope_task'.*arc_easy, piqa, hellaswag, lambada_openai, wikitext/)
   })
-  it.skipIf(!hasShared)('built-ins find ../shared/data; --data replaces the file', () => {
+  needs(SHARED).it('built-ins find ../shared/data; --data replaces the file', () => {
     expect(resolveTask('lambada_openai')).toMatchObject({ type: 'cloze', targetDelimiter: ' ' })
     const mine = write('mine.jsonl', '{"ctx":"c","endings":["a","b"],"label":0}\n')
     expect(resolveTask('hellaswag', { data: mine }).data).toBe(mine)

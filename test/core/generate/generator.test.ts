@@ -1,17 +1,17 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Detokenizer, fitPrompt, greedyBatch, LocalGenerator, openGenerator, type Generator } from '../../../src/core/generate/index.js'
 import { loadTokenizer } from '../../../src/tokenizer/load.js'
 import { LlmError } from '../../../src/core/errors.js'
-import { hasShared, shared } from '../../helpers.js'
+import { needs, SHARED, shared } from '../../helpers.js'
 import { overlayFolder, storiesOptimumFolder, tempDir } from '../model/fixtures.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32')
 const LLAMA16 = shared('models/ortgenai-tiny-random-llama-fp16')
 const greedy = { temperature: 0 }
 
-describe.skipIf(!hasShared)('streaming a real byte-fallback tokenizer (Llama, 32000)', () => {
+needs(SHARED).describe('streaming a real byte-fallback tokenizer (Llama, 32000)', () => {
   it('emoji split over <0xF0><0x9F><0x98><0x80> tokens stream whole, matching a full decode', () => {
     const tok = loadTokenizer(`${LLAMA16}/tokenizer.json`)
     const text = 'Hi 😀 there 🎉! é ü 中文'
@@ -26,7 +26,7 @@ describe.skipIf(!hasShared)('streaming a real byte-fallback tokenizer (Llama, 32
   })
 })
 
-describe.skipIf(!hasShared)('stories260K (Optimum layout from the shared ONNX) through the generator', () => {
+needs(SHARED).describe('stories260K (Optimum layout from the shared ONNX) through the generator', () => {
   let gen: LocalGenerator
   beforeAll(async () => { gen = await LocalGenerator.open(storiesOptimumFolder()) })
   afterAll(async () => { await gen.close() })
@@ -104,7 +104,7 @@ describe.skipIf(!hasShared)('stories260K (Optimum layout from the shared ONNX) t
   })
 })
 
-describe.skipIf(!hasShared)('onnxruntime-genai folders through the generator', () => {
+needs(SHARED).describe('onnxruntime-genai folders through the generator', () => {
   it('GPT-2 genai: greedy generation equals the batched decoder run on the same ids', async () => {
     const gen = await LocalGenerator.open(GPT2)
     try {
@@ -140,7 +140,7 @@ describe.skipIf(!hasShared)('onnxruntime-genai folders through the generator', (
   })
 })
 
-describe.skipIf(!hasShared)('Optimum layout with float16 and external data', () => {
+needs(SHARED).describe('Optimum layout with float16 and external data', () => {
   it('the tiny Llama as onnx/model.onnx + onnx/model.onnx.data generates what its genai folder does', async () => {
     const dir = tempDir('llm-fp16-')
     mkdirSync(join(dir, 'onnx'))
@@ -163,7 +163,7 @@ describe.skipIf(!hasShared)('Optimum layout with float16 and external data', () 
   })
 })
 
-describe.skipIf(!hasShared)('worker-thread generator', () => {
+needs(SHARED).describe('worker-thread generator', () => {
   let worker: Generator
   beforeAll(async () => { worker = await openGenerator(storiesOptimumFolder(), { worker: true }) })
   afterAll(async () => { await worker.close() })
@@ -173,17 +173,19 @@ describe.skipIf(!hasShared)('worker-thread generator', () => {
     const opts = { maxTokens: 120, sampling: { temperature: 0.9, seed: 5 } }
     const want = await local.generate('Once upon a time', opts)
     await local.close()
-    let ticks = 0
-    const timer = setInterval(() => ticks++, 1)
     const pieces: string[] = []
-    let tokens = 0
-    const got = await worker.generate('Once upon a time', { ...opts, onText: (t) => pieces.push(t), onToken: () => tokens++ })
-    clearInterval(timer)
+    const events: string[] = []
+    const running = worker.generate('Once upon a time', { ...opts, onText: (t) => pieces.push(t), onToken: () => events.push('token') })
+    // live event loop: a main-thread callback queued now runs while tokens are still coming (an
+    // in-process run would block the loop until the last one)
+    setImmediate(() => events.push('main thread'))
+    const got = await running
     expect(got.ids).toEqual(want.ids)
     expect(got.text).toBe(want.text)
     expect(pieces.join('')).toBe(got.text)
-    expect(tokens).toBe(got.ids.length)
-    expect(ticks).toBeGreaterThan(3)
+    expect(events.filter((e) => e === 'token').length).toBe(got.ids.length)
+    expect(events.indexOf('main thread')).toBeGreaterThanOrEqual(0)
+    expect(events.indexOf('main thread')).toBeLessThan(events.lastIndexOf('token'))
     expect(worker.info.vocabSize).toBe(512)
   })
 
@@ -205,7 +207,7 @@ describe.skipIf(!hasShared)('worker-thread generator', () => {
   })
 })
 
-describe.skipIf(!hasShared)('model folder errors', () => {
+needs(SHARED).describe('model folder errors', () => {
   it('tokenizer larger than the logits: vocabulary mismatch', async () => {
     const dir = overlayFolder('ortgenai-tiny-random-gpt2-fp32', { 'tokenizer.json': { link: `${LLAMA16}/tokenizer.json` } })
     await expect(LocalGenerator.open(dir)).rejects.toThrow(/vocabulary mismatch: the tokenizer has 32000 tokens but the model's logits have 1000/)

@@ -3,7 +3,7 @@ import {
   buildSamplerChain, candidatesFromLogits, dist, greedy, minP, penalties, SamplerChain, softmax, sortCandidates, temperature, topK, topP,
   type Candidates, type Sampler,
 } from '../../../src/core/generate/sampling.js'
-import { xoshiro128ss } from '../../../src/core/generate/rng.js'
+import { Rng } from '../../../src/core/rng.js'
 
 /** logits whose softmax is exactly `probs` */
 const logitsOf = (probs: number[]): Float32Array => Float32Array.from(probs.map(Math.log))
@@ -145,13 +145,13 @@ describe('pickers and chains', () => {
   })
 
   it('xoshiro128** is uniform-ish, seeded and splits seeds above 2^32', () => {
-    const r = xoshiro128ss(99)
+    const r = Rng.fromSeed(99)
     let sum = 0
     for (let i = 0; i < 10_000; i++) { const x = r.next(); expect(x).toBeGreaterThanOrEqual(0); expect(x).toBeLessThan(1); sum += x }
     expect(sum / 10_000).toBeGreaterThan(0.48)
     expect(sum / 10_000).toBeLessThan(0.52)
-    expect(xoshiro128ss(1).next()).not.toBe(xoshiro128ss(2 ** 32 + 1).next())
-    expect(() => xoshiro128ss(-1)).toThrow()
+    expect(Rng.fromSeed(1).next()).not.toBe(Rng.fromSeed(2 ** 32 + 1).next())
+    expect(() => Rng.fromSeed(-1)).toThrow()
   })
 
   it('a vocab limit masks padded logits beyond the tokenizer', () => {
@@ -162,7 +162,7 @@ describe('pickers and chains', () => {
 })
 
 describe('fast paths agree with naive references on a 32000-token vocabulary', () => {
-  const rng = xoshiro128ss(3)
+  const rng = Rng.fromSeed(3)
   const gaussian = (): number => Math.sqrt(-2 * Math.log(rng.next() + 1e-12)) * Math.cos(2 * Math.PI * rng.next())
   const vocab = (scale: number): Float32Array => Float32Array.from({ length: 32000 }, () => scale * gaussian())
 
@@ -217,7 +217,7 @@ describe('fast paths agree with naive references on a 32000-token vocabulary', (
 describe('repetition penalty against transformers.js (Hugging Face semantics)', () => {
   it('equals RepetitionPenaltyLogitsProcessor on random logits and history (window = whole history)', async () => {
     const { RepetitionPenaltyLogitsProcessor, Tensor } = await import('@huggingface/transformers')
-    const rng = xoshiro128ss(11)
+    const rng = Rng.fromSeed(11)
     const V = 300
     for (const penalty of [1.3, 0.8, 2]) {
       const logits = Float32Array.from({ length: V }, () => (rng.next() - 0.5) * 20)

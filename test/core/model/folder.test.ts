@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { defaultModelDir, readModelFolder, renderChatTemplate, resolveModel } from '../../../src/core/model/index.js'
-import { hasShared, shared } from '../../helpers.js'
+import { needs, SHARED, shared } from '../../helpers.js'
 import { storiesOptimumFolder, tempDir } from './fixtures.js'
 
 describe('resolveModel', () => {
@@ -25,18 +25,15 @@ describe('resolveModel', () => {
     expect(() => resolveModel(f, {})).toThrow(/not a model folder/)
   })
 
-  it('with nothing given: the bundled default, or a usage error saying none is bundled yet', () => {
-    if (existsSync(defaultModelDir())) {
-      expect(resolveModel(undefined, {})).toEqual({ dir: defaultModelDir(), via: 'default' })
-    } else {
-      expect(() => resolveModel(undefined, {})).toThrow(/no default model is bundled yet/)
-    }
+  it('with nothing given: the bundled default (models/default, committed)', () => {
+    expect(existsSync(join(defaultModelDir(), 'config.json'))).toBe(true)
+    expect(resolveModel(undefined, {})).toEqual({ dir: defaultModelDir(), via: 'default' })
     expect(defaultModelDir()).toMatch(/models[/\\]default$/)
   })
 })
 
 describe('readModelFolder', () => {
-  it.skipIf(!hasShared)('Optimum layout: onnx/model.onnx, eos array from generation_config.json, context from config.json', () => {
+  needs(SHARED).it('Optimum layout: onnx/model.onnx, eos array from generation_config.json, context from config.json', () => {
     const dir = storiesOptimumFolder({ generationConfig: { eos_token_id: [2, 7], do_sample: true, temperature: 0.6, top_p: 0.9 } })
     const f = readModelFolder(dir)
     expect(f).toMatchObject({ layout: 'optimum', onnxFile: join(dir, 'onnx/model.onnx'), eosTokenIds: [2, 7], contextLength: 512, vocabSize: 512, numKvHeads: 4, headDim: 8 })
@@ -58,7 +55,7 @@ describe('readModelFolder', () => {
     expect(() => readModelFolder(dir)).toThrow(/not valid JSON/)
   })
 
-  it.skipIf(!hasShared)('genai layout: decoder file and name templates from genai_config.json; its eos ids are not trusted', () => {
+  needs(SHARED).it('genai layout: decoder file and name templates from genai_config.json; its eos ids are not trusted', () => {
     const gpt2 = readModelFolder(shared('models/ortgenai-tiny-random-gpt2-fp32'))
     expect(gpt2).toMatchObject({ layout: 'genai', contextLength: 512, eosTokenIds: undefined })
     expect(gpt2.onnxFile).toMatch(/past\.onnx$/)

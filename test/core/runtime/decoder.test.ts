@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Decoder } from '../../../src/core/runtime/decoder.js'
 import { floatToHalf, halfToFloat, halfToFloat32Array } from '../../../src/core/runtime/fp16.js'
 import { greedyBatch } from '../../../src/core/generate/batch.js'
-import { hasShared, shared } from '../../helpers.js'
+import { needs, SHARED, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32')
 const LLAMA16 = shared('models/ortgenai-tiny-random-llama-fp16')
@@ -62,7 +62,7 @@ async function maxCachedVsFull(file: string, seq: number[]): Promise<{ maxDiff: 
   }
 }
 
-describe.skipIf(!hasShared)('Decoder on real exports', () => {
+needs(SHARED).describe('Decoder on real exports', () => {
   it('onnxruntime-genai GPT-2 (fused past_i, int32, com.microsoft ops) reproduces golden_greedy.json', async () => {
     const golden = JSON.parse(readFileSync(`${GPT2}/golden_greedy.json`, 'utf8')) as { input_ids: number[][]; max_length: number; expected_output: number[][] }
     const d = await Decoder.open(`${GPT2}/past.onnx`)
@@ -121,7 +121,7 @@ describe.skipIf(!hasShared)('Decoder on real exports', () => {
   })
 })
 
-describe.skipIf(!hasShared)('Decoder errors', () => {
+needs(SHARED).describe('Decoder errors', () => {
   let d: Decoder
   beforeAll(async () => { d = await Decoder.open(`${GPT2}/past.onnx`) })
   afterAll(async () => { await d.release() })

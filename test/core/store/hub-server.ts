@@ -15,6 +15,8 @@ import { join, relative, sep } from 'node:path'
  *       LFS files (>= lfsMin bytes): 302 to /cdn/{sha256} with X-Linked-Etag "<sha256>" and
  *       X-Linked-Size, like the real hub; /cdn/ serves bytes with Range support (206).
  * Faults for tests: `cutAfter` (drop the connection after N body bytes, once per file),
+ * `stallAfter` (send N body bytes, then nothing while keeping the connection open, once per file),
+ * `stallListing` (never answer the next listing request),
  * `corrupt` (serve the file with one byte flipped), `extraSiblings` (inject names into the listing).
  */
 export interface HubRepo {
@@ -24,6 +26,8 @@ export interface HubRepo {
 
 export interface HubFaults {
   cutAfter?: Record<string, number>
+  stallAfter?: Record<string, number>
+  stallListing?: boolean
   corrupt?: Set<string>
   extraSiblings?: Array<Record<string, unknown>>
   /** answer the listing with this status instead */
@@ -88,6 +92,7 @@ export async function startHubServer(repos: Record<string, HubRepo>, opts: { lfs
   }
   const requests: HubServer['requests'] = []
   const cutDone = new Set<string>()
+  const stallDone = new Set<string>()
 
   const sendBytes = (req: IncomingMessage, res: ServerResponse, info: FileInfo, headers: Record<string, string>) => {
     let data = readFileSync(info.abs)
@@ -108,6 +113,12 @@ export async function startHubServer(repos: Record<string, HubRepo>, opts: { lfs
     } else {
       res.writeHead(200, { ...headers, 'content-length': String(data.length), 'accept-ranges': 'bytes' })
     }
+    const stall = faults.stallAfter?.[info.name]
+    if (stall !== undefined && !stallDone.has(info.name)) {
+      stallDone.add(info.name)
+      res.write(data.subarray(start, start + stall)) // and then nothing: close() ends the connection
+      return
+    }
     const cut = faults.cutAfter?.[info.name]
     if (cut !== undefined && !cutDone.has(info.name)) {
       cutDone.add(info.name)
@@ -127,6 +138,10 @@ export async function startHubServer(repos: Record<string, HubRepo>, opts: { lfs
       const id = decodeURIComponent(api[1]!)
       const repo = index.get(id)
       if (faults.listingStatus) return void res.writeHead(faults.listingStatus).end('{}')
+      if (faults.stallListing) {
+        faults.stallListing = false
+        return // no answer at all
+      }
       if (!repo) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Repository not found"}')
       const blobs = url.searchParams.get('blobs') === 'true' && !faults.noBlobs
       const siblings: Array<Record<string, unknown>> = [...repo.files.values()].map((f) =>

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } fro
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { hasShared, shared } from '../../helpers.js'
+import { needs, SHARED, shared } from '../../helpers.js'
 import { folderName, llmHome, parseRepoId, repoIdOf, requireStoredModel, resolveStoredModel, storePath } from '../../../src/core/store/paths.js'
 import { filterIncluded, matchGlob } from '../../../src/core/store/glob.js'
 import { listStored, removeStored, summarizeConfig } from '../../../src/core/store/inventory.js'
@@ -76,7 +76,7 @@ describe('store lookup, list, show, rm', () => {
     expect(() => removeStored('alice/tiny', env)).toThrow(/no model 'alice\/tiny' in the store/)
   })
 
-  it.skipIf(!hasShared)('summarizes config.json of a real model (tiny-random-gpt2) and genai_config.json when alone', () => {
+  needs(SHARED).it('summarizes config.json of a real model (tiny-random-gpt2) and genai_config.json when alone', () => {
     const gpt2 = join(home, 'gpt2')
     cpSync(shared('models/ortgenai-tiny-random-gpt2-fp32'), gpt2, { recursive: true })
     // That config.json keeps its layer counts nested under a "model" key (an onnxruntime-genai

@@ -1,8 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { hasShared, noSharedReason, shared } from '../../helpers.js'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { needs, SHARED, shared } from '../../helpers.js'
 import { LlmError } from '../../../src/core/errors.js'
 import { pullModel } from '../../../src/core/store/pull.js'
 import { readManifest } from '../../../src/core/store/manifest.js'
@@ -15,7 +15,7 @@ const GPT2 = 'test-owner/tiny-gpt2'
 const srcOnnx = shared('models/stories260K-onnx')
 const srcGpt2 = shared('models/ortgenai-tiny-random-gpt2-fp32')
 
-describe.skipIf(!hasShared)(`models pull against a local hub (${hasShared ? 'shared models' : noSharedReason})`, () => {
+needs(SHARED).describe(`models pull against a local hub (shared models)`, () => {
   let hub: HubServer
   let home: string
   let env: NodeJS.ProcessEnv

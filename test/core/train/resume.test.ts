@@ -91,4 +91,13 @@ describe('pretrain --resume is exact; Ctrl-C saves and exits 130', () => {
     expect(s.code).toBe(2)
     expect(s.stderr).toMatch(/already at step 40/)
   })
+
+  it('stopped before the first step (a Ctrl-C while loading): exit 130, nothing saved, and it does not say it saved', () => {
+    const out = join(tmp, 'early')
+    const r = runCli([...common(out, 40), '--stop-at', '0'], { env })
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/stopped before the first step: nothing was saved/)
+    expect(r.stderr).not.toMatch(/checkpoint saved/)
+    expect(existsSync(join(out, 'checkpoint'))).toBe(false)
+  })
 })

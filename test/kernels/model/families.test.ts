@@ -5,10 +5,10 @@
  * and one whole training step (loss, gradient norm, every weight after AdamW).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { exportOnnx } from '../../../src/core/convert/onnx.js'
 import { Checkpoint } from '../../../src/core/model/checkpoint.js'
 import { Decoder } from '../../../src/core/runtime/decoder.js'
@@ -16,11 +16,9 @@ import { greedyBatch } from '../../../src/core/generate/batch.js'
 import { readSafetensors, tensorToFloat32 } from '../../../src/core/safetensors.js'
 import { paramSpecs } from '../../../src/kernels/model/index.js'
 import { TrainSession } from '../../../src/kernels/train/index.js'
-import { hasShared, repoRoot, shared } from '../../helpers.js'
+import { needs, PY, repoRoot, SHARED, shared, TORCH } from '../../helpers.js'
 import { relL2 } from '../train/torch-fixture.js'
 
-const PY = '/usr/bin/python3'
-const hasTorch = hasShared && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 const CASES = ['llama', 'qwen2', 'mistral', 'phi3', 'gemma', 'mistral-window', 'phi3-partial', 'llama-bias']
 const root = mkdtempSync(join(tmpdir(), 'llm-families-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -33,7 +31,7 @@ interface Expected {
 }
 const expected = (name: string): Expected => JSON.parse(readFileSync(join(root, `${name}.json`), 'utf8'))
 
-describe.skipIf(!hasTorch)('model families vs PyTorch (transformers modeling files)', () => {
+needs(TORCH, SHARED).describe('model families vs PyTorch (transformers modeling files)', () => {
   beforeAll(() => {
     const r = spawnSync(PY, [join(repoRoot, 'test/fixtures/families/families.py'), root, shared('tools')], { encoding: 'utf8' })
     if (r.status !== 0) throw new Error(r.stderr)

@@ -1,18 +1,16 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ModelSession, tensor, type Tensor } from '../../../src/core/runtime/ort.js'
 import { readSafetensors } from '../../../src/core/safetensors.js'
 import { emitDecoder, readModelConfig, type ModelConfig } from '../../../src/kernels/model/index.js'
 import { exportOnnx } from '../../../src/core/convert/onnx.js'
-import { readJson } from '../../../src/core/model/folder.js'
+import { readJsonObject as readJson } from '../../../src/core/json.js'
 import { readModel } from '../../../src/kernels/onnx/index.js'
-import { hasShared, repoRoot, shared } from '../../helpers.js'
+import { needs, PY, repoRoot, SHARED, shared, TORCH } from '../../helpers.js'
 
-const PY = '/usr/bin/python3'
-const hasTorch = hasShared && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 const root = mkdtempSync(join(tmpdir(), 'llm-llama-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
@@ -60,7 +58,7 @@ function maxDiff(ours: Float32Array, oursStart: number, ref: Float32Array, refSt
   return { diff, at }
 }
 
-describe.skipIf(!hasTorch)('decoder graph (llama) vs the PyTorch reference (torch_reference.forward)', () => {
+needs(TORCH, SHARED).describe('decoder graph (llama) vs the PyTorch reference (torch_reference.forward)', () => {
   let gqa: Ref
   let tied: Ref
   beforeAll(async () => {

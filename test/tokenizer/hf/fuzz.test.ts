@@ -2,12 +2,12 @@
  * Seeded random Unicode strings: ids equal the Rust `tokenizers` on both real files, and for
  * byte-level BPE decode(encode(x)) === x (lossless for any well-formed string).
  */
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { BYTE_TO_CHAR } from '../../../src/tokenizer/hf/chars.js'
 import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { type Json, readJson } from '../../fixtures/tokenizer/hf/configs.js'
-import { hasShared, seededRandom, shared } from '../../helpers.js'
+import { needs, seededRandom, SHARED, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
 const LLAMA = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
@@ -32,7 +32,7 @@ function randomString(next: () => number): string {
   return s
 }
 
-describe.skipIf(!hasShared)('HfTokenizer fuzz (seeded)', () => {
+needs(SHARED).describe('HfTokenizer fuzz (seeded)', () => {
   const strings = Array.from({ length: 400 }, ((next) => () => randomString(next))(seededRandom(20261126)))
 
   it.each([GPT2, LLAMA])('encode parity with tokenizers on random strings: %s', async (file) => {

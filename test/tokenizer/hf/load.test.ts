@@ -11,7 +11,7 @@ import { Tokenizer as RefTokenizer } from 'tokenizers'
 import { LlmError } from '../../../src/core/errors.js'
 import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { type Json, readJson } from '../../fixtures/tokenizer/hf/configs.js'
-import { hasShared, shared } from '../../helpers.js'
+import { needs, SHARED, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
 const LLAMA = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
@@ -81,7 +81,7 @@ describe('loadHfTokenizer errors', () => {
   })
 })
 
-describe.skipIf(!hasShared)('HfTokenizer on the real files', () => {
+needs(SHARED).describe('HfTokenizer on the real files', () => {
   it('reads BOS/EOS from tokenizer_config.json and exposes the vocab', () => {
     const llama = loadHfTokenizer(LLAMA)
     expect(llama.kind).toBe('hf')

@@ -5,14 +5,15 @@
  * without add_special_tokens, special tokens matched ('all', HF's default) or read as text
  * ('none', HF's encode_special_tokens), and decode with and without skip_special_tokens.
  */
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
-import { HfTokenizer, loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
+import { loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
+import { type Pair, checkDecode, checkEncode, pairOf } from './parity-helpers.js'
 import { buildNormalizer } from '../../../src/tokenizer/hf/normalizers.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
-import { type Json, type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, spUnigramVariants, unigramVariants, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
+import { type Variant, affixVariants, gpt2Variants, llamaVariants, readJson, spUnigramVariants, unigramVariants, wordVariants } from '../../fixtures/tokenizer/hf/configs.js'
 import { resolve } from 'node:path'
-import { hasShared, noSharedReason, repoRoot, shared } from '../../helpers.js'
+import { needs, repoRoot, SHARED, shared } from '../../helpers.js'
 
 const GPT2 = shared('models/ortgenai-tiny-random-gpt2-fp32/tokenizer.json')
 const LLAMA = shared('models/ortgenai-tiny-random-llama-fp16/tokenizer.json')
@@ -29,70 +30,8 @@ const EXTRA = [
 ]
 const CORPUS = [...ADVERSARIAL, ...EXTRA]
 
-interface Pair { name: string; ours: HfTokenizer; ref: RefTokenizer; refNoSpecial?: RefTokenizer }
-
-/**
- * The reference for allowedSpecial 'none' (tokenizers' encode_special_tokens, which the binding
- * does not expose): the same file without its special added tokens. tokenizers numbers added
- * tokens that are not in the vocab in file order, so ids of the remaining added tokens can shift
- * there; checkEncode maps them back by content.
- */
-function pairOf(v: Variant, withNone: boolean): Pair {
-  const noSpecial = structuredClone(v.json)
-  noSpecial.added_tokens = ((v.json.added_tokens as Json[] | undefined) ?? []).filter((t) => !t.special)
-  return {
-    name: v.name,
-    ours: HfTokenizer.fromJSON(v.json, v.name),
-    ref: RefTokenizer.fromString(JSON.stringify(v.json)),
-    refNoSpecial: withNone ? RefTokenizer.fromString(JSON.stringify(noSpecial)) : undefined,
-  }
-}
-
-/** an added token's content by id (idToToken gives the normalized text for normalized ones) */
-function contentOf(ref: RefTokenizer, id: number): string {
-  const vocab = ref.getVocab(true)
-  for (const k in vocab) if (vocab[k] === id) return k
-  return ''
-}
-
-async function refIds(ref: RefTokenizer, text: string, addSpecialTokens: boolean): Promise<number[]> {
-  return (await ref.encode(text, null, { addSpecialTokens })).getIds()
-}
-
-/** compare over the corpus; collect every mismatch so a failure shows them all */
-async function checkEncode(p: Pair, corpus: string[]): Promise<string[]> {
-  const bad: string[] = []
-  for (const text of corpus) {
-    for (const add of [false, true]) {
-      const want = await refIds(p.ref, text, add)
-      const got = p.ours.encode(text, { addSpecialTokens: add, allowedSpecial: 'all' })
-      if (JSON.stringify(got) !== JSON.stringify(want)) bad.push(`${p.name} all add=${add} ${JSON.stringify(text)}\n  ours ${got}\n  ref  ${want}`)
-    }
-    if (p.refNoSpecial === undefined) continue
-    const modelSize = p.refNoSpecial.getVocabSize(false)
-    const want = (await refIds(p.refNoSpecial, text, false))
-      .map((id) => (id < modelSize ? id : p.ours.tokenToId(contentOf(p.refNoSpecial!, id))))
-    const got = p.ours.encode(text)
-    if (JSON.stringify(got) !== JSON.stringify(want)) bad.push(`${p.name} none ${JSON.stringify(text)}\n  ours ${got}\n  ref  ${want}`)
-  }
-  return bad
-}
-
-async function checkDecode(p: Pair, corpus: string[]): Promise<string[]> {
-  const bad: string[] = []
-  for (const text of corpus) {
-    const ids = await refIds(p.ref, text, true)
-    for (const skip of [false, true]) {
-      const want = await p.ref.decode(ids, skip)
-      const got = p.ours.decode(ids, { skipSpecialTokens: skip })
-      if (got !== want) bad.push(`${p.name} skip=${skip} ${JSON.stringify(text)} ids ${ids}\n  ours ${JSON.stringify(got)}\n  ref  ${JSON.stringify(want)}`)
-    }
-  }
-  return bad
-}
-
-describe.skipIf(!hasShared)('HfTokenizer parity with tokenizers (Rust)', () => {
-  it.skipIf(!hasShared)('real files: GPT-2 byte-level BPE and Llama SP-BPE with byte fallback', async () => {
+needs(SHARED).describe('HfTokenizer parity with tokenizers (Rust)', () => {
+  it('real files: GPT-2 byte-level BPE and Llama SP-BPE with byte fallback', async () => {
     for (const file of [GPT2, LLAMA]) {
       const ours = loadHfTokenizer(file)
       const ref = RefTokenizer.fromFile(file)
@@ -124,14 +63,10 @@ describe.skipIf(!hasShared)('HfTokenizer parity with tokenizers (Rust)', () => {
   }
   // variants with added tokens of their own also check allowedSpecial 'none' (a second Rust load)
   const WITH_NONE = new Set(['gpt2/added-token-flags', 'gpt2/nfkc-lowercase-digits', 'llama/added-normalized', 'wordpiece/bert-uncased'])
-  const names = hasShared ? variants().map((v) => v.name) : []
+  const names = variants().map((v) => v.name)
   it.each(names)('variant %s', async (name) => {
     const v = variants().find((x) => x.name === name)!
     const p = pairOf(v, WITH_NONE.has(name))
     expect([...await checkEncode(p, CORPUS), ...await checkDecode(p, CORPUS)]).toEqual([])
   })
-})
-
-describe.skipIf(hasShared)('HfTokenizer parity', () => {
-  it('needs ../shared', () => { console.warn(noSharedReason) })
 })

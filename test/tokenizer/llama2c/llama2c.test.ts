@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { LlmError } from '../../../src/core/errors.js'
 import { loadLlama2cTokenizer, parseLlama2cTokenizer } from '../../../src/tokenizer/llama2c/index.js'
 import { loadSentencePieceModel } from '../../../src/tokenizer/sentencepiece/index.js'
-import { hasShared, noSharedReason, repoRoot, shared } from '../../helpers.js'
+import { needs, repoRoot, SHARED, shared } from '../../helpers.js'
 
 // Goldens from llama2.c's own run.c tokenizer code: scripts/goldens/llama2c_goldens.py
 interface Goldens {
@@ -13,7 +13,7 @@ interface Goldens {
 }
 const goldens = JSON.parse(readFileSync(resolve(repoRoot, 'test/fixtures/tokenizer/sp/llama2c-goldens.json'), 'utf8')) as Goldens
 
-describe.skipIf(!hasShared)(`llama2.c tokenizer.bin (${hasShared ? 'stories260K tok512.bin' : noSharedReason})`, () => {
+needs(SHARED).describe(`llama2.c tokenizer.bin (stories260K tok512.bin)`, () => {
   const tok = loadLlama2cTokenizer(shared('models/stories260K/tok512.bin'))
 
   it('reads 512 tokens with BOS 1 and EOS 2', () => {
@@ -53,6 +53,14 @@ describe.skipIf(!hasShared)(`llama2.c tokenizer.bin (${hasShared ? 'stories260K 
     const bad = texts.filter((t) => JSON.stringify(sp.encode(t)) !== JSON.stringify(tok.encode(t)))
     expect(bad.length).toBeLessThan(texts.length) // sanity: most agree
     expect(bad).toEqual([])
+  })
+
+  it('encodes a long text (132k tokens, once a stack overflow) as the SentencePiece model does', () => {
+    const sp = loadSentencePieceModel(shared('models/stories260K/tok512.model'))
+    const t = 'Once upon a time, there was a cat. '.repeat(12000).trim()
+    const ids = tok.encode(t)
+    expect(ids.length).toBeGreaterThan(130_000)
+    expect(ids).toEqual(sp.encode(t))
   })
 
   it('control-token text becomes BOS/EOS only when allowed, and a disallowed one stays text', () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { LlmError } from '../../../src/core/errors.js'
 import { loadSentencePieceModel } from '../../../src/tokenizer/sentencepiece/index.js'
-import { hasShared, noSharedReason, repoRoot, shared } from '../../helpers.js'
+import { needs, repoRoot, SHARED, shared } from '../../helpers.js'
 
 // Goldens from the official sentencepiece package: scripts/goldens/sp_goldens.py
 interface Goldens {
@@ -18,7 +18,7 @@ const goldens = JSON.parse(readFileSync(resolve(fixtures, 'goldens.json'), 'utf8
 const modelPath = (name: string): string => name === 'tok512' ? shared('models/stories260K/tok512.model') : resolve(fixtures, `${name}.model`)
 
 for (const [name, g] of Object.entries(goldens.models)) {
-  describe.skipIf(name === 'tok512' && !hasShared)(`SentencePiece ${name} (${name === 'tok512' ? noSharedReason : 'fixture'})`, () => {
+  ;(name === 'tok512' ? needs(SHARED).describe : describe)(`SentencePiece ${name} (${name === 'tok512' ? 'stories260K' : 'fixture'})`, () => {
     const tok = loadSentencePieceModel(modelPath(name))
 
     it('has the same special ids and vocab size as sentencepiece', () => {
@@ -65,7 +65,7 @@ describe('SentencePiece errors', () => {
     expect(oneLine(() => loadSentencePieceModel(resolve(repoRoot, 'package.json')))).toMatch(/package\.json: not a valid SentencePiece model/)
     expect(oneLine(() => loadSentencePieceModel('/nonexistent/x.model'))).toMatch(/x\.model: .*no such file/)
   })
-  it.skipIf(!hasShared)('rejects out-of-range ids in decode', () => {
+  needs(SHARED).it('rejects out-of-range ids in decode', () => {
     const tok = loadSentencePieceModel(shared('models/stories260K/tok512.model'))
     expect(() => tok.decode([512])).toThrow(/out of range/)
   })

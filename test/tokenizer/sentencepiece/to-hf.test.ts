@@ -7,7 +7,7 @@ import { loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { loadLlama2cTokenizer } from '../../../src/tokenizer/llama2c/index.js'
 import { loadSentencePieceModel } from '../../../src/tokenizer/sentencepiece/index.js'
 import { llama2cToHfTokenizerJson, mergesFromScores, sentencePieceToHfTokenizerJson } from '../../../src/tokenizer/sentencepiece/to-hf.js'
-import { hasShared, noSharedReason, repoRoot, shared } from '../../helpers.js'
+import { needs, repoRoot, SHARED, shared } from '../../helpers.js'
 
 // Reference: the official Rust `tokenizers` (npm) loading our JSON must reproduce the ids that
 // the official `sentencepiece` produced (test/fixtures/tokenizer/sp/goldens.json).
@@ -21,7 +21,7 @@ const goldens = JSON.parse(readFileSync(resolve(repoRoot, 'test/fixtures/tokeniz
  */
 const convertible = (t: string): boolean => !/^ |[ \u2581]$| {2}|<\/?s>|<unk>/.test(t)
 
-describe.skipIf(!hasShared)(`SentencePiece → tokenizer.json (${hasShared ? 'stories260K' : noSharedReason})`, () => {
+needs(SHARED).describe(`SentencePiece → tokenizer.json (stories260K)`, () => {
   const sp = loadSentencePieceModel(shared('models/stories260K/tok512.model'))
   const json = sentencePieceToHfTokenizerJson(sp)
   const hf = HfTokenizer.fromString(JSON.stringify(json))

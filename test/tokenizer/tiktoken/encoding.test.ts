@@ -8,7 +8,7 @@ import { get_encoding, type Tiktoken } from 'tiktoken'
 import { describe, expect, it } from 'vitest'
 import { TIKTOKEN_ENCODINGS, loadTiktokenEncoding } from '../../../src/tokenizer/tiktoken/index.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
-import { hasShared, seededRandom, shared } from '../../helpers.js'
+import { needs, seededRandom, SHARED, shared } from '../../helpers.js'
 
 const refs = new Map<string, Tiktoken>()
 const ref = (name: string): Tiktoken => {
@@ -118,7 +118,7 @@ describe.each(TIKTOKEN_ENCODINGS)('%s', (name) => {
     expect(ours.idToToken(ours.encode(' hello')[0]!)).toBe('Ġhello')
   })
 
-  it.skipIf(!hasShared)('matches tiktoken on real text (shakespeare, wikitext, French, CJK)', () => {
+  needs(SHARED).it('matches tiktoken on real text (shakespeare, wikitext, French, CJK)', () => {
     const parts = [
       readFileSync(shared('data/tinyshakespeare/input.txt'), 'utf8').slice(0, 60_000),
       readFileSync(shared('data/wikitext2/wiki.test.tokens'), 'utf8').slice(0, 60_000),

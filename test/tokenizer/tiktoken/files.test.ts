@@ -10,7 +10,6 @@ import { getEncoding } from 'js-tiktoken'
 import { get_encoding } from 'tiktoken'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EXIT, LlmError } from '../../../src/core/errors.js'
-import { loadEncoding } from '../../../src/tokenizer/load.js'
 import { loadTiktokenEncoding, loadTiktokenFile } from '../../../src/tokenizer/tiktoken/index.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
 
@@ -81,16 +80,13 @@ describe('.tiktoken files', () => {
 
 describe('encoding names', () => {
   it('rejects an unknown name with a usage error listing the known ones', () => {
-    for (const load of [loadTiktokenEncoding, loadEncoding]) {
-      const err = caught(() => load('cl200k_base'))
-      expect(err.exitCode).toBe(EXIT.usage)
-      expect(err.oneLine()).toBe("--encoding: unknown encoding 'cl200k_base' (hint: known encodings: r50k_base, p50k_base, cl100k_base, o200k_base)")
-    }
+    const err = caught(() => loadTiktokenEncoding('cl200k_base'))
+    expect(err.exitCode).toBe(EXIT.usage)
+    expect(err.oneLine()).toBe("--encoding: unknown encoding 'cl200k_base' (hint: known encodings: r50k_base, p50k_base, cl100k_base, o200k_base)")
   })
 
   it('loads each encoding once and caches it', () => {
     expect(loadTiktokenEncoding('o200k_base')).toBe(loadTiktokenEncoding('o200k_base'))
-    expect(loadEncoding('o200k_base')).toBe(loadTiktokenEncoding('o200k_base'))
   })
 })
 

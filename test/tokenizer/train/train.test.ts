@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { loadHfTokenizer } from '../../../src/tokenizer/hf/index.js'
 import { ByteLevelBpeTokenizer, describeCorpus, PieceCounter, readCorpus, SPLIT_PATTERNS, trainBpe, trainTokenizer } from '../../../src/tokenizer/train/index.js'
 import { ADVERSARIAL } from '../../fixtures/tokenizer/adversarial.js'
-import { hasShared, noSharedReason, shared } from '../../helpers.js'
+import { needs, SHARED, shared } from '../../helpers.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'llm-bpe-train-'))
 
@@ -41,7 +41,7 @@ describe('trainBpe on a hand-checked corpus', () => {
   })
 })
 
-describe.skipIf(!hasShared)(`trained tokenizer.json in Hugging Face tokenizers (${hasShared ? 'tinyshakespeare' : noSharedReason})`, () => {
+needs(SHARED).describe(`trained tokenizer.json in Hugging Face tokenizers (tinyshakespeare)`, () => {
   const out = join(tmp, 'shakes', 'tokenizer.json')
   const corpus = join(tmp, 'train.txt')
   // train on the first 300 kB; hold out other text for the comparison

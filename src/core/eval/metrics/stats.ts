@@ -3,7 +3,7 @@
  * n-1, over √n — lm-evaluation-harness's mean_stderr), and a paired bootstrap of the
  * difference between two systems scored on the same items.
  */
-import { xoshiro128ss } from '../../generate/rng.js'
+import { Rng } from '../../rng.js'
 
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN
@@ -42,7 +42,7 @@ export interface BootstrapResult {
 export function pairedBootstrap(n: number, statA: (idx: Int32Array) => number, statB: (idx: Int32Array) => number, opts: { resamples?: number; seed?: number; level?: number } = {}): BootstrapResult {
   const resamples = opts.resamples ?? 1000
   const level = opts.level ?? 0.95
-  const rng = xoshiro128ss(opts.seed ?? 1234)
+  const rng = Rng.fromSeed(opts.seed ?? 1234)
   const all = Int32Array.from({ length: n }, (_, i) => i)
   const delta = statB(all) - statA(all)
   const deltas: number[] = []
