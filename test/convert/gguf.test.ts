@@ -19,13 +19,7 @@ import { permuteHalvesToInterleaved } from '../../src/core/convert/gguf.js'
 import { Model } from '../../src/core/model/load.js'
 import { generateWithModel } from '../../src/core/generate/generator.js'
 import { loadTokenizer } from '../../src/tokenizer/load.js'
-import { hasShared, repoRoot, runCli, shared } from '../helpers.js'
-
-const PY = '/usr/bin/python3'
-const hasTorch = spawnSync(PY, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status === 0
-const CI = !!process.env.CI
-// in CI a missing reference is a failure, not a skip
-if (CI && (!hasShared || !hasTorch)) throw new Error(`gguf tests need ${!hasShared ? '../shared' : 'PyTorch and numpy (/usr/bin/python3, Debian python3-torch)'}`)
+import { needs, PY, repoRoot, runCli, shared, SHARED, TORCH } from '../helpers.js'
 
 const root = mkdtempSync(join(tmpdir(), 'llm-gguf-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -62,7 +56,7 @@ describe('GGUF blocks', () => {
     expect(Array.from(permuteHalvesToInterleaved(Float32Array.from([0, 1, 2, 3]), 1, 4, 1))).toEqual([0, 2, 1, 3])
   })
 
-  it.skipIf(!hasTorch)('q8_0, q4_0 and f16 bytes equal gguf-py quants.py (numpy)', () => {
+  needs(TORCH).it('q8_0, q4_0 and f16 bytes equal gguf-py quants.py (numpy)', () => {
     // values with ties (x/d = k.5), zeros, a block of zeros and large magnitudes
     const x = Float32Array.from({ length: 32 * 40 }, (_, i) => (i < 32 ? 0 : i % 97 === 0 ? 0 : Math.sin(i * 1.7) * (1 + (i % 13)) * (i % 5 === 0 ? 100 : 1)))
     x[40] = 127; x[41] = 0.5; x[42] = -0.5; x[43] = 1.5
@@ -93,7 +87,7 @@ sys.stdout.buffer.write(q8.tobytes() + q4.tobytes() + x.astype(np.float16).tobyt
   })
 })
 
-describe.skipIf(!hasShared || !hasTorch)('families → GGUF → llama.cpp greedy = PyTorch', () => {
+needs(SHARED, TORCH).describe('families → GGUF → llama.cpp greedy = PyTorch', () => {
   const fam = join(root, 'fam')
   beforeAll(() => {
     const r = spawnSync(PY, [shared('tools/family_reference.py'), fam], { encoding: 'utf8' })
@@ -155,7 +149,7 @@ describe.skipIf(!hasShared || !hasTorch)('families → GGUF → llama.cpp greedy
   })
 })
 
-describe.skipIf(!hasShared)('real tokenizers: stories260K (SentencePiece) and the bundled model (char-level)', () => {
+needs(SHARED).describe('real tokenizers: stories260K (SentencePiece) and the bundled model (char-level)', () => {
   let stories: string
   beforeAll(() => {
     stories = join(root, 'stories260K')
