@@ -22,8 +22,8 @@ import { defaultInvFreq } from '../../kernels/model/rope.js'
 import type { Family, ModelConfig } from '../../kernels/model/config.js'
 import { encodeGguf, encodeTensor, fitsType, gg, LLAMA_FTYPE, type GgmlType, type GgufTensor, type GgufValue } from './gguf-file.js'
 import { ggufVocab } from './gguf-vocab.js'
-
 import { GGUF_OUTTYPES } from './sources.js'
+
 export { GGUF_OUTTYPES }
 export type GgufOuttype = (typeof GGUF_OUTTYPES)[number]
 
