@@ -71,6 +71,7 @@ export const runtimeFlags = () => ({
   device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
   threads: intFlag({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
   adapter: Flags.string({ description: 'a PEFT LoRA adapter to run on top of the model (merged into its safetensors in memory)' }),
+  dtype: Flags.option({ options: ['fp32', 'fp16', 'int8', 'q4'] as const, description: 'which ONNX file of the folder to run: onnx/model.onnx, model_fp16, model_int8 or model_q4 (as transformers.js names them; default: the first one present, fp32 first)' })(),
 })
 
 /**

@@ -54,7 +54,7 @@ export default class Chat extends BaseCommand {
     const template = tpl ? templateForChat(tpl, { params: parseParams(flags.param), system: flags.system }) : undefined
     if (interactive) this.note('loading model…')
     // The ink view needs a live event loop while tokens are computed: run the model in a worker there.
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, worker: interactive, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype, worker: interactive, onInfo: (l) => this.note(l) })
     const { RequestLog, generationRecord } = await import('../core/db/logs.js')
     const log = new RequestLog({ enabled: flags.log, onError: (e) => { if (!interactive) this.note(`llm chat: warning: turn not logged: ${e.message}`) } })
     try {

@@ -79,7 +79,7 @@ export default class Eval extends BaseCommand {
     const gates = (flags['fail-under'] ?? []).map((g) => parseGate(g, task.metrics))
     const start = new Date()
     if (task.type === 'translation') return this.translation(task, flags, gates, start, device)
-    const model = await Model.load(flags.model, { device, threads: flags.threads, adapter: flags.adapter })
+    const model = await Model.load(flags.model, { device, threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype })
     const track = trackEval({
       task, modelDir: model.folder.dir, modelFile: model.folder.onnxFile, device: model.decoder.session.device,
       params: { limit: flags.limit ?? null, num_fewshot: flags['num-fewshot'] ?? task.numFewshot, batch_size: flags['batch-size'], seed: flags.seed, max_length: flags['max-length'] ?? null },

@@ -71,7 +71,7 @@ export default class Generate extends BaseCommand {
       const sampled = (['temperature', 'top-k', 'top-p', 'min-p', 'seed'] as const).find((f) => flags[f] !== undefined)
       if (sampled) throw usageError(`--${sampled} does not apply to beam search`, { where: `--${sampled}`, hint: 'beam search here is deterministic; drop --num-beams to sample' })
     }
-    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, onInfo: (l) => this.note(l) })
+    const gen = await openGenerator(flags.model, { device, threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype, onInfo: (l) => this.note(l) })
     const { RequestLog, generationRecord } = await import('../core/db/logs.js')
     const log = new RequestLog({ enabled: flags.log, onError: (e) => this.note(`llm generate: warning: request not logged: ${e.message}`) })
     const startedAt = new Date()

@@ -44,7 +44,7 @@ export class WorkerGenerator implements Generator {
   }
 
   static async open(spec: string | undefined, opts: Omit<LoadModelOptions, 'env'> = {}): Promise<WorkerGenerator> {
-    const worker = startWorker(import.meta.url, 'worker', { spec, options: { device: opts.device, threads: opts.threads, adapter: opts.adapter } })
+    const worker = startWorker(import.meta.url, 'worker', { spec, options: { device: opts.device, threads: opts.threads, adapter: opts.adapter, dtype: opts.dtype } })
     const info = await new Promise<ModelInfo>((resolve, reject) => {
       const onMessage = (m: { ready?: ModelInfo | null; error?: SerializedError; info?: string }): void => {
         if (m.info !== undefined) { opts.onInfo?.(m.info); return }

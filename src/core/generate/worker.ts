@@ -9,12 +9,13 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { serializeError } from '../worker.js'
 import { LocalGenerator } from './local.js'
 import type { GenerateOptions } from './generator.js'
+import type { ModelDtype } from '../model/folder.js'
 
 interface Request { id: number; op: 'encode' | 'applyChatTemplate' | 'decode' | 'generate' | 'close'; args: unknown[]; abort?: SharedArrayBuffer }
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread')
 const port = parentPort
-const { spec, options } = workerData as { spec?: string; options: { device?: string; threads?: number; adapter?: string } }
+const { spec, options } = workerData as { spec?: string; options: { device?: string; threads?: number; adapter?: string; dtype?: ModelDtype } }
 
 let generator: LocalGenerator | undefined
 try {

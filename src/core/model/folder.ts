@@ -96,9 +96,18 @@ const tokenText = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as Json).content === 'string' ? ((v as Json).content as string) : undefined
 
 /** in order of preference: fp32 first, then the variants transformers.js repositories also ship */
-export const OPTIMUM_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'model.onnx', 'decoder_model_merged.onnx', 'onnx/model_fp16.onnx', 'onnx/decoder_model_merged_fp16.onnx', 'onnx/model_quantized.onnx']
+export const OPTIMUM_CANDIDATES = ['onnx/model.onnx', 'onnx/decoder_model_merged.onnx', 'model.onnx', 'decoder_model_merged.onnx', 'onnx/model_fp16.onnx', 'onnx/decoder_model_merged_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_q4.onnx']
 
-export function readModelFolder(dir: string): ModelFolder {
+/** transformers.js' `dtype` names and the file suffix each selects (model.onnx → model_q4.onnx) */
+export const MODEL_DTYPES = { fp32: '', fp16: '_fp16', int8: '_int8', q4: '_q4' } as const
+export type ModelDtype = keyof typeof MODEL_DTYPES
+
+function dtypeCandidates(dtype: ModelDtype): string[] {
+  const suffix = MODEL_DTYPES[dtype]
+  return ['onnx/model', 'onnx/decoder_model_merged', 'model', 'decoder_model_merged'].map((b) => `${b}${suffix}.onnx`)
+}
+
+export function readModelFolder(dir: string, opts: { dtype?: ModelDtype } = {}): ModelFolder {
   if (!existsSync(dir)) throw new LlmError('no such model folder', { where: dir })
   const config = readOptional(join(dir, 'config.json')) ?? {}
   const genConfig = readOptional(join(dir, 'generation_config.json'))
@@ -123,7 +132,14 @@ export function readModelFolder(dir: string): ModelFolder {
     hints = genaiHints(dec)
   } else {
     layout = 'optimum'
-    const found = OPTIMUM_CANDIDATES.find((f) => existsSync(join(dir, f)))
+    const candidates = opts.dtype ? dtypeCandidates(opts.dtype) : OPTIMUM_CANDIDATES
+    const found = candidates.find((f) => existsSync(join(dir, f)))
+    if (!found && opts.dtype) {
+      throw new LlmError(`no ${opts.dtype} ONNX model in this folder (looked for ${candidates[0]})`, {
+        where: dir,
+        hint: opts.dtype === 'int8' || opts.dtype === 'q4' ? `make one with 'llm quantize ${dir} --to ${opts.dtype} --out ${dir}'` : 'leave out --dtype to use the model the folder has',
+      })
+    }
     const weights = [WEIGHTS_FILE, WEIGHTS_INDEX].find((f) => existsSync(join(dir, f)))
     if (!found && !weights) {
       throw new LlmError('no ONNX model and no safetensors weights in this folder', {

@@ -9,7 +9,7 @@ import { Decoder } from '../runtime/decoder.js'
 import type { SessionOptions } from '../runtime/ort.js'
 import { loadTokenizer } from '../../tokenizer/load.js'
 import type { Tokenizer } from '../../tokenizer/types.js'
-import { readModelFolder, type ModelFolder } from './folder.js'
+import { readModelFolder, type ModelDtype, type ModelFolder } from './folder.js'
 import { encodeChat, renderChatTemplate, type ChatMessage, type EncodedChat } from './chat-template.js'
 import { resolveModel } from './resolve.js'
 import { Checkpoint, hasWeights } from './checkpoint.js'
@@ -24,6 +24,8 @@ export interface LoadModelOptions {
   /** a PEFT LoRA adapter folder: its deltas are folded into the model's safetensors in memory */
   adapter?: string
   threads?: number
+  /** which ONNX file of the folder (transformers.js' dtype names); default: the first present */
+  dtype?: ModelDtype
   onInfo?: (line: string) => void
   env?: NodeJS.ProcessEnv
 }
@@ -44,7 +46,7 @@ export class Model {
   static async load(spec: string | undefined, opts: LoadModelOptions = {}): Promise<Model> {
     const t0 = performance.now()
     const { dir } = resolveModel(spec, opts.env)
-    const folder = readModelFolder(dir)
+    const folder = readModelFolder(dir, { dtype: opts.dtype })
     const tokenizer = loadTokenizer(folder.tokenizerPath)
     const sessionOpts = {
       device: opts.device, threads: opts.threads, onInfo: opts.onInfo,

@@ -84,7 +84,16 @@ export interface ForwardOutput {
 const fill = (template: string, i: number): string => template.replace('%d', String(i))
 
 export class Decoder {
-  private constructor(readonly session: ModelSession, readonly info: DecoderInfo) {}
+  /** declared integer types of attention_mask / position_ids, looked up once */
+  private readonly maskType: 'int64' | 'int32'
+  private readonly positionType: 'int64' | 'int32'
+  /** all-ones int64 attention mask, grown as needed: a mask for one row is a view of it (no per-token fill) */
+  private ones = new BigInt64Array(0)
+
+  private constructor(readonly session: ModelSession, readonly info: DecoderInfo) {
+    this.maskType = this.declaredType(info.inputs.attentionMask, info.idType)
+    this.positionType = this.declaredType(info.inputs.positionIds, info.idType)
+  }
 
   /**
    * Open `model` — a path (so external data beside it is found), or the bytes of a graph built in
@@ -127,9 +136,9 @@ export class Decoder {
     const T = P + S
     const feeds: Feeds = { [info.inputs.inputIds]: intTensor(info.idType, input.ids, [B, S]) }
     if (info.inputs.attentionMask) {
-      const mask = input.attentionMask ?? new Array<number>(B * T).fill(1)
-      if (mask.length !== B * T) throw new LlmError(`attention mask has ${mask.length} entries, expected ${B}x${T}`, { where: info.file })
-      feeds[info.inputs.attentionMask] = intTensor(this.maskType(), mask, [B, T])
+      if (input.attentionMask && input.attentionMask.length !== B * T) throw new LlmError(`attention mask has ${input.attentionMask.length} entries, expected ${B}x${T}`, { where: info.file })
+      feeds[info.inputs.attentionMask] = input.attentionMask ? intTensor(this.maskType, input.attentionMask, [B, T])
+        : this.maskType === 'int64' ? tensor('int64', this.onesView(B * T), [B, T]) : tensor('int32', new Int32Array(B * T).fill(1), [B, T])
     }
     if (info.inputs.positionIds) {
       let pos = input.positionIds
@@ -138,7 +147,7 @@ export class Decoder {
         for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) p[b * S + s] = P + s
         pos = p
       }
-      feeds[info.inputs.positionIds] = intTensor(this.positionType(), pos, [B, S])
+      feeds[info.inputs.positionIds] = intTensor(this.positionType, pos, [B, S])
     }
     if (info.inputs.useCacheBranch) feeds[info.inputs.useCacheBranch] = tensor('bool', [P > 0 ? 1 : 0], [1])
     Object.assign(feeds, input.cache.tensors)
@@ -187,8 +196,8 @@ export class Decoder {
     const { info } = this
     this.requireHidden()
     const feeds: Feeds = { [info.inputs.inputIds]: intTensor(info.idType, ids, [B, S]), ...this.emptyCache(B).tensors }
-    if (info.inputs.attentionMask) feeds[info.inputs.attentionMask] = intTensor(this.maskType(), mask, [B, S])
-    if (info.inputs.positionIds) feeds[info.inputs.positionIds] = intTensor(this.positionType(), Array.from({ length: B * S }, (_, i) => i % S), [B, S])
+    if (info.inputs.attentionMask) feeds[info.inputs.attentionMask] = intTensor(this.maskType, mask, [B, S])
+    if (info.inputs.positionIds) feeds[info.inputs.positionIds] = intTensor(this.positionType, Array.from({ length: B * S }, (_, i) => i % S), [B, S])
     if (info.inputs.useCacheBranch) feeds[info.inputs.useCacheBranch] = tensor('bool', [0], [1])
     const out = (await this.session.run(feeds, [HIDDEN_OUTPUT]))[HIDDEN_OUTPUT]!
     const hidden = out.type === 'float16' ? halfToFloat32Array(out.data as Uint16Array) : Float32Array.from(out.data as Float32Array)
@@ -203,8 +212,12 @@ export class Decoder {
     const t = this.session.inputMetadata.find((m) => m.name === name)?.type
     return t === 'int32' ? 'int32' : t === 'int64' ? 'int64' : fallback
   }
-  private maskType(): 'int64' | 'int32' { return this.declaredType(this.info.inputs.attentionMask, this.info.idType) }
-  private positionType(): 'int64' | 'int32' { return this.declaredType(this.info.inputs.positionIds, this.info.idType) }
+
+  /** n ones; onnxruntime only reads inputs, so the runs share one buffer */
+  private onesView(n: number): BigInt64Array {
+    if (this.ones.length < n) this.ones = new BigInt64Array(Math.max(n, 2 * this.ones.length, 256)).fill(1n)
+    return this.ones.subarray(0, n)
+  }
 }
 
 function requireOut(out: Record<string, Tensor>, name: string, file: string): Tensor {
@@ -224,6 +237,8 @@ function extractLogits(data: Float32Array | Uint16Array, type: string, B: number
   const half = type === 'float16'
   if (!half && type !== 'float32') throw new LlmError(`unsupported logits type ${type}`)
   if (which === 'all') return half ? halfToFloat32Array(data as Uint16Array) : Float32Array.from(data as Float32Array)
+  // one token's row: onnxruntime hands over a fresh buffer every run, so a view is safe
+  if (!half && S === 1) return (data as Float32Array).subarray(0, B * V)
   const out = new Float32Array(B * V)
   for (let b = 0; b < B; b++) {
     const start = (b * S + S - 1) * V
