@@ -25,7 +25,7 @@ Every config field is checked first; a field that cannot be honoured is named. T
   static override flags = {
     from: Flags.string({ description: 'source format [default: hf for a folder, llama2c for a .bin file]', options: [...CONVERT_SOURCES] }),
     to: Flags.string({ description: 'target: hf (a folder with onnx/model.onnx) or gguf (one file for llama.cpp, from a Hugging Face folder)', options: [...CONVERT_TARGETS], default: 'hf' }),
-    outtype: Flags.string({ description: '--to gguf: weight type of 2-D tensors', options: [...GGUF_OUTTYPES], default: 'f16' }),
+    outtype: Flags.string({ description: 'how weights are stored: --to gguf, the type of 2-D tensors [default: f16]; --to hf, the ONNX graph\'s initializers, f32 or f16 (half the file, computed in float32) [default: f32]', options: [...GGUF_OUTTYPES] }),
     tokenizer: Flags.string({ char: 't', description: '--from llama2c: the model\'s tokenizer, SentencePiece .model or llama2.c tokenizer .bin' }),
     out: Flags.string({ char: 'o', description: 'output folder (must not exist or be empty, unless --force; --from hf: may be SRC); --to gguf: the .gguf file', required: true }),
     force: Flags.boolean({ description: 'replace OUT if it exists', default: false }),
@@ -35,7 +35,8 @@ Every config field is checked first; a field that cannot be honoured is named. T
     const { args, flags } = await this.parse(Convert)
     if (flags.to === 'gguf') return this.toGguf(args.src, flags)
     const started = Date.now()
-    const r = convert({ from: flags.from as ConvertSource | undefined, src: args.src, tokenizer: flags.tokenizer, out: flags.out, force: flags.force })
+    if (flags.outtype && flags.outtype !== 'f32' && flags.outtype !== 'f16') this.error(`--outtype ${flags.outtype} is for --to gguf (hint: for ONNX int8/q4 weights use llm quantize)`, { exit: 2 })
+    const r = convert({ from: flags.from as ConvertSource | undefined, src: args.src, tokenizer: flags.tokenizer, out: flags.out, force: flags.force, storage: flags.outtype === 'f16' ? 'float16' : 'float32' })
     const seconds = (Date.now() - started) / 1000
     if (flags.json) {
       this.outJson({ out: r.dir, from: r.from, format: r.format, family: r.family, parameters: r.parameters, layers: r.layers, hidden_size: r.hiddenSize, vocab_size: r.vocabSize, files: r.files, seconds })
@@ -47,10 +48,10 @@ Every config field is checked first; a field that cannot be honoured is named. T
   }
 
   /** `--to gguf`: a Hugging Face folder → one GGUF file (core/convert/gguf.ts) */
-  private async toGguf(src: string, flags: { from?: string; out: string; outtype: string; force: boolean; json: boolean }): Promise<void> {
+  private async toGguf(src: string, flags: { from?: string; out: string; outtype?: string; force: boolean; json: boolean }): Promise<void> {
     if (flags.from && flags.from !== 'hf') this.error(`--to gguf reads a Hugging Face folder, not --from ${flags.from} (hint: convert to a folder first, then to gguf)`, { exit: 2 })
     const started = Date.now()
-    const r = convertToGguf({ src, out: flags.out, outtype: flags.outtype as (typeof GGUF_OUTTYPES)[number], force: flags.force })
+    const r = convertToGguf({ src, out: flags.out, outtype: (flags.outtype ?? 'f16') as (typeof GGUF_OUTTYPES)[number], force: flags.force })
     const seconds = (Date.now() - started) / 1000
     if (flags.json) {
       this.outJson({ out: r.file, to: 'gguf', architecture: r.architecture, family: r.family, outtype: r.outtype, bytes: r.bytes, tensors: r.tensors, parameters: r.parameters, vocab_size: r.vocabSize, tokenizer: r.tokenizer, notes: r.notes, seconds })
