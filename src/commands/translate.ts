@@ -9,6 +9,8 @@ import { writeFileAtomic } from '../core/atomic.js'
 import { fileError, usageError } from '../core/errors.js'
 import { parseDevice } from '../core/runtime/ort.js'
 import { openTranslator, translateDocument } from '../core/translate/index.js'
+import { pairParams, parseParams } from '../core/prompts/params.js'
+import { resolveTemplate } from '../core/prompts/index.js'
 
 export default class Translate extends BaseCommand {
   static override summary = 'Translate text, files or stdin with a local model (line in, line out).'
@@ -39,6 +41,8 @@ export default class Translate extends BaseCommand {
     output: Flags.string({ char: 'o', description: 'write the translation here (atomically) instead of stdout' }),
     layout: Flags.option({ options: ['lines', 'paragraphs'] as const, description: 'unit of translation', default: 'lines' })(),
     'batch-size': intFlag({ description: 'pieces per forward pass', default: 8, min: 1 }),
+    template: Flags.string({ char: 't', description: 'chat models: prompt template NAME or FILE (default: the built-in translate; {{target}} and {{source}} are the languages)' }),
+    param: Flags.string({ char: 'p', description: 'template variable: -p KEY VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
     'max-tokens': intFlag({ char: 'n', description: 'most new tokens per piece (default: 2 x source tokens + 16)', min: 1 }),
     ...beamFlags(),
     progress: progressFlag(),
@@ -63,7 +67,9 @@ export default class Translate extends BaseCommand {
       inputs.push({ name: 'stdin', text: stdin ?? '' })
     }
     if (flags.output && inputs.length > 1) throw usageError('--output takes one input', { where: '--output', hint: 'translate the files one at a time, or leave out --output' })
-    const translator = await openTranslator(flags.model, { from: flags.from, to: flags.to, device, threads: flags.threads, adapter: flags.adapter, decode })
+    const template = flags.template === undefined ? undefined : resolveTemplate(flags.template)
+    if (!template && flags.param?.length) throw usageError('-p sets template variables: give a template with -t', { where: '-p' })
+    const translator = await openTranslator(flags.model, { from: flags.from, to: flags.to, device, threads: flags.threads, adapter: flags.adapter, decode, template, params: parseParams(flags.param) })
     const collected: string[] = []
     try {
       for (const input of inputs) {

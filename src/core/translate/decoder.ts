@@ -8,7 +8,8 @@
  *                "num_beams": 4, "length_penalty": 1.0 }             decoding defaults (optional)
  *            The prompt is encoded with the tokenizer's special tokens (BOS); the model writes the
  *            translation and EOS.
- *   chat   — a model with a chat template gets one user message asking for the translation only.
+ *   chat   — a model with a chat template gets the prompt template's messages (the built-in
+ *            'translate', or -t), the text delimited as data.
  * Pieces of a batch are left-padded into one forward pass (beam.ts decoderStepModel).
  */
 import { existsSync } from 'node:fs'
@@ -18,6 +19,8 @@ import { decoderStepModel, type EarlyStopping } from '../generate/beam.js'
 import { readJsonObject as readJson } from '../json.js'
 import type { Model } from '../model/load.js'
 import { languageName, sameLanguage } from './languages.js'
+import { buildPrompt } from '../prompts/build.js'
+import { resolveTemplate } from '../prompts/index.js'
 import { decodeBatch, maxNewTokensFor, type DecodeSettings, type OpenTranslatorOptions, type TranslationOut, type Translator } from './translator.js'
 
 export interface TranslateConfig {
@@ -47,8 +50,6 @@ export function readTranslateConfig(dir: string): TranslateConfig | undefined {
   }
 }
 
-const CHAT_INSTRUCTION = (from: string | undefined, to: string): string =>
-  `Translate the following text ${from ? `from ${languageName(from)} ` : ''}to ${languageName(to)}. Reply with the translation only, nothing else.`
 
 export class DecoderTranslator implements Translator {
   readonly maxSourceTokens: number
@@ -103,7 +104,10 @@ export class DecoderTranslator implements Translator {
     if (model.hasChatTemplate) {
       if (!o.to) throw usageError('a target language is needed', { where: '--to', hint: 'e.g. --to fr' })
       const to = o.to
-      const render = (text: string): number[] => model.encodePrompt({ messages: [{ role: 'user', content: `${CHAT_INSTRUCTION(o.from, to)}\n\n${text}` }] })
+      // the prompt template (built-in 'translate' unless -t): the text goes in as delimited data
+      const template = o.template ?? resolveTemplate('translate')
+      const provided = { target: languageName(to), source: o.from ? languageName(o.from) : '' }
+      const render = (text: string): number[] => model.encodePrompt(buildPrompt(template, { input: text, provided, params: o.params, chat: true }).prompt)
       return new DecoderTranslator('chat', model, o.from, to, render, [], o.decode ?? {}, o.decode?.maxNewTokens)
     }
     throw new LlmError('this model cannot translate: it has no encoder-decoder graph, no translate_config.json and no chat template', {

@@ -10,6 +10,7 @@
  */
 import { beamSearch, greedySearch, resolveBeam, type BeamSettings, type Hypothesis, type SearchOptions, type StepModel } from '../generate/beam.js'
 import type { GenerationDefaults } from '../model/folder.js'
+import type { PromptTemplate } from '../prompts/template.js'
 
 export type TranslatorKind = 'seq2seq' | 'prompt' | 'chat'
 
@@ -56,6 +57,9 @@ export interface OpenTranslatorOptions {
   /** a PEFT LoRA adapter merged into a decoder-only model (Model.load's) */
   adapter?: string
   decode?: DecodeSettings
+  /** chat models: the prompt template (default: the built-in 'translate') and its -p values */
+  template?: PromptTemplate
+  params?: Readonly<Record<string, string>>
 }
 
 /**
