@@ -50,7 +50,7 @@ export default class Translate extends BaseCommand {
   }
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Translate)
+    const { args, flags } = await this.parse(Translate, pairParams(this.argv))
     const device = parseDevice(flags.device)
     const decode = { ...beamSettings(flags), maxNewTokens: flags['max-tokens'] }
     const inputs: { name: string; text: string }[] = []

@@ -90,6 +90,11 @@ export function quantizeGraph(onnx: Uint8Array, opts: QuantizeGraphOptions): Qua
   try { m = ModelProto.decode(onnx) } catch (err) { throw new LlmError(`not an ONNX model: ${(err as Error).message}`, { where }) }
   const g = m.graph
   const inits = new Map<string, Any>(g.initializer.map((t: Any) => [t.name, t]))
+  // graphs that store weights as float16 read each through Cast(to float32) (llm convert --outtype f16)
+  const castOf = new Map<string, string>()
+  for (const n of g.node) {
+    if (n.op_type === 'Cast' && !n.domain && intAttr(n, 'to', 0) === DATA_TYPE.float32 && inits.get(n.input[0])?.data_type === DATA_TYPE.float16) castOf.set(n.output[0], n.input[0])
+  }
   const cache = new Map<string, Uint8Array>()
   const quantized: QuantizeGraphResult['quantized'] = []
   const skipped: QuantizeGraphResult['skipped'] = []
@@ -104,7 +109,8 @@ export function quantizeGraph(onnx: Uint8Array, opts: QuantizeGraphOptions): Qua
     const isGemm = node.op_type === 'Gemm' && !node.domain
     const isMatMul = node.op_type === 'MatMul' && !node.domain
     const wName: string | undefined = node.input[1]
-    const w = wName ? inits.get(wName) : undefined
+    const viaCast = wName !== undefined && !inits.has(wName) && castOf.has(wName)
+    const w = wName ? inits.get(viaCast ? castOf.get(wName)! : wName) : undefined
     if (!(isGemm || isMatMul) || !w || (w.data_type !== DATA_TYPE.float32 && w.data_type !== DATA_TYPE.float16) || (w.dims ?? []).length !== 2) { nodes.push(node); continue }
     if (isGemm && (intAttr(node, 'transA', 0) !== 0 || floatAttr(node, 'alpha', 1) !== 1 || floatAttr(node, 'beta', 1) !== 1)) {
       skipped.push({ name: wName!, why: 'Gemm with transA, alpha or beta' }); nodes.push(node); continue
@@ -118,7 +124,8 @@ export function quantizeGraph(onnx: Uint8Array, opts: QuantizeGraphOptions): Qua
     if (!q) {
       const x = floatValues(w, opts.folder, cache, where)
       const qw = quantizeNBits(transB ? x : transpose(x, K, N), N, K, opts.bits, block)
-      const half = w.data_type === DATA_TYPE.float16
+      // scales in the activations' type: float16 only for a true float16 graph, not a Cast-to-float32 one
+      const half = w.data_type === DATA_TYPE.float16 && !viaCast
       const qName = fresh(`${wName}_Q${opts.bits}`), sName = fresh(`${wName}_scales`)
       const blocks = Math.ceil(K / block)
       newInits.push({ name: qName, data_type: DATA_TYPE.uint8, dims: [N, blocks, (block * opts.bits) / 8], raw_data: qw.data })
@@ -140,9 +147,14 @@ export function quantizeGraph(onnx: Uint8Array, opts: QuantizeGraphOptions): Qua
     if (bias) nodes.push({ name: fresh(`${node.name}_bias`), op_type: 'Add', input: [mmOut, bias], output: [out] })
   }
   if (!quantized.length) throw new LlmError('no MatMul or Gemm with a float weight initializer to quantize', { where })
-  // drop float weights nothing reads any more (a tied embedding stays for its Gather)
-  const used = new Set<string>(nodes.flatMap((n: Any) => n.input as string[]))
-  for (const o of g.output) used.add(o.name)
+  // drop float weights nothing reads any more (a tied embedding stays for its Gather), and the
+  // Casts that only fed quantized weights
+  const reads = (list: Any[]) => { const u = new Set<string>(list.flatMap((n: Any) => n.input as string[])); for (const o of g.output) u.add(o.name); return u }
+  let used = reads(nodes)
+  const live = nodes.filter((n: Any) => !(castOf.has(n.output[0]) && !used.has(n.output[0])))
+  nodes.length = 0
+  nodes.push(...live)
+  used = reads(nodes)
   g.initializer = [...g.initializer.filter((t: Any) => used.has(t.name)), ...newInits]
   g.node = nodes
   if (!m.opset_import.some((o: Any) => o.domain === 'com.microsoft')) m.opset_import.push({ domain: 'com.microsoft', version: 1 })

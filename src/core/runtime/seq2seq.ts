@@ -64,6 +64,8 @@ export class Seq2SeqRuntime {
   static async open(files: Seq2SeqFiles, opts: SessionOptions = {}): Promise<Seq2SeqRuntime> {
     const first = files.merged ?? files.first
     if (!first) throw new LlmError('no decoder model', { where: files.encoder, hint: 'expected onnx/decoder_model_merged.onnx, or decoder_model.onnx + decoder_with_past_model.onnx' })
+    // a first-step decoder alone would run later steps without their history
+    if (!files.merged && !files.withPast) throw new LlmError('decoder_model.onnx has no decoder_with_past_model.onnx beside it', { where: first, hint: 'export both, or decoder_model_merged.onnx' })
     const sessions: ModelSession[] = []
     try {
       const encoder = await ModelSession.create(files.encoder, opts); sessions.push(encoder)

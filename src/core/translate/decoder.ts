@@ -98,7 +98,7 @@ export class DecoderTranslator implements Translator {
       }
       const [src, tgt] = match[0]!.split('-')
       const template = cfg.directions[match[0]!]!
-      const render = (text: string): number[] => tok.encode(template.replace('{source}', text), { addSpecialTokens: true })
+      const render = (text: string): number[] => tok.encode(template.replace('{source}', () => text), { addSpecialTokens: true })
       return new DecoderTranslator('prompt', model, src, tgt, render, cfg.stop, { ...cfg.decode, ...defined(o.decode ?? {}) }, o.decode?.maxNewTokens, cfg)
     }
     if (model.hasChatTemplate) {

@@ -125,6 +125,8 @@ export function chunk(text: string, fits: (t: string) => boolean): { text: strin
   if (cut < 0) {
     const graphemes = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)]
     cut = graphemes[Math.floor(graphemes.length / 2)]!.index
+    // one grapheme that alone does not fit: it cannot be split further
+    if (cut <= 0) return [{ text, gap: '' }]
   }
   const gap = /^\s*/.exec(text.slice(cut))![0]
   const left = chunk(text.slice(0, cut), fits)

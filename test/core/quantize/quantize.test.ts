@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dequantizeNBits, quantizeNBits } from '../../../src/core/quantize/blocks.js'
 import { quantizeGraph } from '../../../src/core/quantize/onnx.js'
 import { quantizeQ4_0, quantizeQ8_0 } from '../../../src/core/convert/gguf-file.js'
-import { halfToFloat } from '../../../src/core/runtime/fp16.js'
+import { float32ToHalfArray, halfToFloat } from '../../../src/core/runtime/fp16.js'
 import { ModelSession, tensor } from '../../../src/core/runtime/ort.js'
 import { Graph } from '../../../src/kernels/onnx/graph.js'
 import { readModel } from '../../../src/kernels/onnx/read.js'
@@ -105,6 +105,29 @@ describe('quantizeGraph', () => {
     for (let i = 0; i < got.length; i++) { err = Math.max(err, Math.abs(got[i]! - want[i]!)); norm = Math.max(norm, Math.abs(want[i]!)) }
     // accuracy_level 4 quantizes the activations to int8 blocks as well: a few parts per thousand
     expect(err / norm, `max |Δ| ${err} of ${norm}`).toBeLessThan(0.02)
+  })
+
+  it('quantizes a graph whose weights are stored as float16 and cast to float32 (convert --outtype f16); the casts and half weights go', async () => {
+    const [M, K, N] = [3, 64, 8]
+    const r = seededRandom(5)
+    const w = Float32Array.from({ length: N * K }, () => r() - 0.5)
+    const g = new Graph({ opset: 17 })
+    const x = g.input('x', 'float32', [M, K])
+    g.op('Cast', [g.initializer('w.f16', 'float16', [N, K], float32ToHalfArray(w))], { to: 1 }, { name: 'w' })
+    g.output(g.op('Gemm', [x, 'w'], { transB: 1 }, { name: 'y' }), 'float32', [M, N])
+    const q = quantizeGraph(g.toBytes().model, { bits: 8 })
+    const info = readModel(q.model)
+    expect(info.nodes.map((n) => n.opType)).toEqual(['MatMulNBits'])
+    expect(info.initializers.map((t) => t.name)).not.toContain('w.f16')
+    const s = await ModelSession.create(q.model)
+    const xs = Float32Array.from({ length: M * K }, () => r() - 0.5)
+    const y = (await s.run({ x: tensor('float32', xs, [M, K]) })).y.data as Float32Array
+    await s.release()
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let ref = 0
+      for (let k = 0; k < K; k++) ref += xs[i * K + k]! * w[j * K + k]!
+      expect(Math.abs(y[i * N + j]! - ref)).toBeLessThan(0.05)
+    }
   })
 
   it('refuses a graph with nothing to quantize', () => {
