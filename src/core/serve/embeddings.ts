@@ -2,13 +2,14 @@
  * /v1/embeddings against a small backend interface, so any embedding model can be served: an
  * encoder (BERT-like) or a decoder's pooled final hidden states. The server is given backends by
  * id; a `model` with none is a 404 (model_not_found), never a made-up vector.
- * `lazyEmbedder` serves core/embed's Embedder of a model folder, opened on the first request (a
- * served chat model's embeddings cost nothing until asked for).
+ * `lazyEmbedder` serves core/embed's Embedder of a model folder in a worker thread started on the
+ * first request (a served chat model's embeddings cost nothing until asked for).
  */
 import type { ServerResponse } from 'node:http'
-import { badRequest, sendJson } from './errors.js'
+import { ApiError, badRequest, sendJson } from './errors.js'
 import type { EmbeddingsRequest } from './requests.js'
-import type { Embedder } from '../embed/index.js'
+import type { Worker } from 'node:worker_threads'
+import { deserializeError, startWorker, type SerializedError } from '../worker.js'
 
 export interface EmbeddingsBackend {
   /** the id clients name in `model` */
@@ -18,19 +19,42 @@ export interface EmbeddingsBackend {
   close?(): Promise<void>
 }
 
-/** The embeddings of model folder `dir` (core/embed: encoder, or a decoder's pooled hidden state), opened on first use. */
+/** requests that may wait for one model's embedding worker before the server answers 429 */
+const EMBED_QUEUE = 16
+
+/**
+ * The embeddings of model folder `dir` (core/embed: an encoder, or a decoder's pooled hidden
+ * state) in a worker thread of their own (embed-worker.ts), started on the first request.
+ */
 export function lazyEmbedder(id: string, dir: string, opts: { device?: string; threads?: number } = {}): EmbeddingsBackend {
-  let opening: Promise<Embedder> | undefined
+  let worker: Promise<Worker> | undefined
+  let next = 1
+  const pending = new Map<number, { resolve: (r: { vectors: Float32Array[]; tokens: number }) => void; reject: (e: Error) => void }>()
+  const start = (): Promise<Worker> => new Promise((resolve, reject) => {
+    const w = startWorker(import.meta.url, 'embed-worker', { dir, options: opts })
+    w.on('message', (m: { ready?: boolean; id?: number; vectors?: Float32Array[]; tokens?: number; error?: SerializedError }) => {
+      if (m.ready !== undefined) return m.ready ? resolve(w) : reject(deserializeError(m.error!))
+      const p = pending.get(m.id!)
+      if (!p) return
+      pending.delete(m.id!)
+      if (m.error) p.reject(deserializeError(m.error))
+      else p.resolve({ vectors: m.vectors!, tokens: m.tokens! })
+    })
+    w.on('error', (e) => { reject(e); for (const p of pending.values()) p.reject(e); pending.clear() })
+  })
   return {
     id,
     async embed(texts) {
-      // the embedding code (and onnxruntime) loads on the first request, not at start-up
-      opening ??= import('../embed/index.js').then((m) => m.openEmbedder(dir, opts))
-      const e = await opening
-      const tokens = texts.reduce((n, t) => n + e.encode(t).length, 0)
-      return { vectors: await e.embed(texts), tokens }
+      if (pending.size >= EMBED_QUEUE) throw new ApiError(429, `too many embedding requests for '${id}' are waiting; retry later`, 'rate_limit_error', 'queue_full')
+      worker ??= start()
+      const w = await worker
+      const n = next++
+      return new Promise((resolve, reject) => {
+        pending.set(n, { resolve, reject })
+        w.postMessage({ id: n, texts: [...texts] })
+      })
     },
-    async close() { if (opening) await (await opening.catch(() => undefined))?.close() },
+    async close() { if (worker) await (await worker.catch(() => undefined))?.terminate() },
   }
 }
 

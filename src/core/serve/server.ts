@@ -78,8 +78,8 @@ export class LlmServer {
     this.log = new RequestLog({ enabled: opts.log ?? true, env: opts.env, path: opts.dbPath, onError: opts.onLogError })
     if (opts.apiKey) this.keyDigest = digest(opts.apiKey)
     this.http = createServer((req, res) => { void this.handle(req, res) })
-    // keep-alive clients (the openai SDK) reuse sockets; a long generation must not time out
-    this.http.requestTimeout = 0
+    // requestTimeout bounds receiving a request (a stalled body), not a long streamed answer
+    this.http.requestTimeout = 120_000
     this.http.headersTimeout = 60_000
   }
 
@@ -152,6 +152,9 @@ export class LlmServer {
         const body = { status: this.draining ? 'draining' : 'ok', models: this.opts.pools.map((p) => p.id), running: this.inFlight - 1, queued: this.opts.pools.reduce((n, p) => n + p.queued, 0) }
         return sendJson(res, this.draining ? 503 : 200, body)
       }
+      // with no key the server trusts loopback callers only: a web page the user visits must not
+      // reach it (cross-origin POST, or DNS rebinding to 127.0.0.1)
+      if (!this.keyDigest && !loopbackRequest(req, this.opts.insecure ?? false)) throw new ApiError(403, 'requests from web pages or other hosts need an API key on this server (start it with --api-key)', 'invalid_request_error', 'forbidden_origin')
       if (!this.authorized(req)) throw new ApiError(401, 'Incorrect API key provided (send it as "Authorization: Bearer KEY")', 'invalid_request_error', 'invalid_api_key')
       if (this.draining) throw new ApiError(503, 'the server is shutting down', 'server_error', 'server_shutting_down')
       if (path === '/v1/models' || path.startsWith('/v1/models/')) {
@@ -160,7 +163,8 @@ export class LlmServer {
         const list = [...this.opts.pools.map((p) => ({ id: p.id, created: p.created })), ...(this.opts.embeddings ?? []).filter((e) => !chat.has(e.id)).map((e) => ({ id: e.id, created: 0 }))]
           .map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'llm' }))
         if (path === '/v1/models') return sendJson(res, 200, { object: 'list', data: list })
-        const id = decodeURIComponent(path.slice('/v1/models/'.length))
+        let id: string
+        try { id = decodeURIComponent(path.slice('/v1/models/'.length)) } catch { id = path.slice('/v1/models/'.length) }
         const one = list.find((m) => m.id === id)
         if (!one) throw new ApiError(404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found', 'model')
         return sendJson(res, 200, one)
@@ -272,4 +276,22 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     })
     req.on('error', (err) => { if (!failed) { failed = true; reject(err) } })
   })
+}
+
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i
+
+/**
+ * Host is a loopback name (not a DNS-rebound one; with --insecure any host may call) and Origin,
+ * when a browser sends one, is loopback too.
+ */
+function loopbackRequest(req: IncomingMessage, anyHost: boolean): boolean {
+  const host = req.headers.host
+  if (!anyHost && host !== undefined && !LOOPBACK_HOST.test(host)) return false
+  const origin = req.headers.origin
+  if (origin === undefined) return true
+  try {
+    return LOOPBACK_HOST.test(new URL(origin).host)
+  } catch {
+    return false
+  }
 }

@@ -218,7 +218,7 @@ describe('serve: API key, queue limits, embeddings, drain', () => {
     const sock = connect(Number(new URL(s.url).port), '127.0.0.1')
     const reply = new Promise<string>((res) => { let t = ''; sock.on('data', (d) => { t += d }); sock.on('close', () => res(t)) })
     const late = JSON.stringify(body)
-    sock.write(`POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${late.length}\r\n\r\n${late.slice(0, 5)}`)
+    sock.write(`POST /v1/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${late.length}\r\n\r\n${late.slice(0, 5)}`)
     while (s.running < 3) await new Promise((r) => setTimeout(r, 5))
     const drained = s.drain()
     sock.write(late.slice(5))
@@ -229,6 +229,25 @@ describe('serve: API key, queue limits, embeddings, drain', () => {
     expect(a.choices[0]!.text).toBe(b.choices[0]!.text)
     expect(a.choices[0]!.text.length).toBe(200)
     await drained
+  })
+
+  it('without an API key, requests from web pages or rebound hosts are refused (403); curl-style loopback calls are served', async () => {
+    const url = new URL(server.url)
+    const post = (headers: Record<string, string>) => fetch(`${server.url}/v1/models`, { headers })
+    expect((await post({})).status).toBe(200)
+    expect((await post({ origin: `http://localhost:${url.port}` })).status).toBe(200)
+    const cross = await post({ origin: 'https://evil.example' })
+    expect(cross.status).toBe(403)
+    expect(((await cross.json()) as { error: { code: string } }).error.code).toBe('forbidden_origin')
+    // DNS rebinding: the page's own name, resolved to 127.0.0.1
+    const rebound = await new Promise<string>((res) => {
+      const sock = connect(Number(url.port), '127.0.0.1')
+      let t = ''
+      sock.on('data', (d) => { t += d; sock.end() })
+      sock.on('close', () => res(t))
+      sock.write('GET /v1/models HTTP/1.1\r\nhost: evil.example\r\nconnection: close\r\n\r\n')
+    })
+    expect(rebound).toMatch(/^HTTP\/1\.1 403 /)
   })
 
   it("embeddings of a served model are its pooled, normalised final hidden states (core/embed's, as llm embed gives)", async () => {
