@@ -26,7 +26,7 @@ export default class Ask extends BaseCommand {
     index: Flags.string({ description: 'index name (see llm index list)' }),
     db: Flags.string({ description: 'index file instead of --index NAME' }),
     model: Flags.string({ char: 'm', description: 'model that answers (default: $LLM_MODEL, else the bundled model)' }),
-    k: intFlag({ char: 'k', description: 'chunks to retrieve', default: 4, min: 1 }),
+    k: intFlag({ char: 'k', description: 'chunks to retrieve', default: 4, min: 1, max: 4096 }),
     mode: Flags.option({ options: ['hybrid', 'bm25', 'vector'] as const, description: 'retrieval ranking (default: hybrid with vectors, else bm25)' })(),
     'min-similarity': floatFlag({ description: 'also count chunks with at least this cosine similarity as relevant (vector/hybrid)', min: -1, max: 1 }),
     ...samplingFlags(),
@@ -39,6 +39,7 @@ export default class Ask extends BaseCommand {
     const question = args.question ?? (await readPipedStdin())?.trim()
     if (!question) throw usageError('missing QUESTION', { where: 'QUESTION', hint: 'llm ask "your question" --index NAME' })
     const minSimilarity = flags['min-similarity']
+    if (flags.mode === 'vector' && minSimilarity === undefined) throw usageError('--mode vector needs --min-similarity', { where: '--min-similarity', hint: 'vector hits carry no keyword match, so only a similarity threshold can make them relevant (e.g. --min-similarity 0.5)' })
     const sampling = samplingFromFlags(flags)
     const device = parseDevice(flags.device)
     const hits = await withIndex({ name: flags.index, db: flags.db }, flags.mode, { device, threads: flags.threads }, (index, embedder, mode) => search(index, question, { k: flags.k, mode, embedder }))

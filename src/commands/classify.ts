@@ -5,7 +5,7 @@ import { floatFlag, intFlag, progressFlag, runtimeFlags } from '../cli/flags.js'
 import { createProgress, type Progress } from '../cli/progress.js'
 import { readPipedStdin } from '../cli/stdin.js'
 import { fileError, usageError } from '../core/errors.js'
-import { classify, PRESETS, readRecords } from '../core/classify/index.js'
+import { classify, PRESETS, readFewShot, readRecords } from '../core/classify/index.js'
 import { Model } from '../core/model/index.js'
 import { parseDevice } from '../core/runtime/ort.js'
 
@@ -49,7 +49,7 @@ export default class Classify extends BaseCommand {
     const labels = flags.labels !== undefined ? flags.labels.split(',') : flags['labels-file'] ? read(flags['labels-file']).split('\n') : preset?.labels
     if (!labels) throw usageError('no labels given', { where: '--labels', hint: 'e.g. --labels positive,negative (or --labels-file, or --preset sentiment)' })
     const threshold = flags.threshold
-    const fewShot = flags['few-shot'] ? readRecords(read(flags['few-shot']), flags['few-shot'], 'text').map((r) => ({ text: r.text, label: String(r.fields.label ?? '') })) : undefined
+    const fewShot = flags['few-shot'] ? readFewShot(read(flags['few-shot']), flags['few-shot'], labels) : undefined
     let records: { text: string; fields: Record<string, unknown> }[]
     let batch = true
     if (args.text !== undefined) { records = [{ text: args.text, fields: {} }]; batch = false }

@@ -25,7 +25,7 @@ export default class IndexSearch extends BaseCommand {
 
   static override flags = {
     db: Flags.string({ description: 'index file instead of $LLM_HOME/index/NAME.sqlite' }),
-    k: intFlag({ char: 'k', description: 'results to return', default: 5, min: 1 }),
+    k: intFlag({ char: 'k', description: 'results to return', default: 5, min: 1, max: 4096 }),
     mode: Flags.option({ options: ['hybrid', 'bm25', 'vector'] as const, description: 'ranking (default: hybrid when the index has vectors, else bm25)' })(),
     ...runtimeFlags(),
   }

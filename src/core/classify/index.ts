@@ -6,4 +6,4 @@
  *   r.label, r.probs.positive                    // calibrated; r.uncalibrated before calibration
  */
 export { classify, softmax, calibrate, contentFreePrior, buildPrompt, checkLabels, CONTENT_FREE, DEFAULT_TEMPLATE, MULTI_LABEL_TEMPLATE, PRESETS, type ClassifyOptions, type Classification, type Example } from './classify.js'
-export { readRecords, parseCsv, type InputRecord } from './input.js'
+export { readRecords, readFewShot, parseCsv, type InputRecord } from './input.js'

@@ -54,3 +54,18 @@ export function readRecords(text: string, file: string, textField = 'text', form
   }
   return text.split('\n').map((l, k) => ({ l: l.replace(/\r$/, ''), k })).filter(({ l }) => l.trim() !== '').map(({ l, k }) => ({ text: l, fields: {}, where: `${file}:${k + 1}` }))
 }
+
+/**
+ * Few-shot examples: records with a non-empty `label` (multi-label: comma-separated), each label
+ * one of `labels`, else an error naming the record's FILE:LINE.
+ */
+export function readFewShot(text: string, file: string, labels: readonly string[]): { text: string; label: string }[] {
+  const known = new Set(labels.map((l) => l.trim()))
+  return readRecords(text, file, 'text').map((r) => {
+    const label = r.fields.label
+    if (typeof label !== 'string' || label.trim() === '') throw new LlmError('a few-shot example needs a non-empty label', { where: r.where, hint: 'each record: {"text": "…", "label": "…"} (or text,label columns)' })
+    const unknown = label.split(',').map((s) => s.trim()).find((l) => !known.has(l))
+    if (unknown !== undefined) throw new LlmError(`label '${unknown}' is not one of --labels`, { where: r.where, hint: `labels: ${[...known].join(', ')}` })
+    return { text: r.text, label }
+  })
+}

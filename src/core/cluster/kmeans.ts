@@ -74,7 +74,7 @@ export function kmeans(points: readonly ArrayLike<number>[], k: number, seed = 0
 
 export function silhouette(points: readonly ArrayLike<number>[], assignments: readonly number[]): number {
   const n = points.length
-  const k = Math.max(...assignments) + 1
+  const k = assignments.reduce((m, a) => Math.max(m, a), -1) + 1
   if (k < 2 || n < 3) return 0
   const size = new Array<number>(k).fill(0)
   for (const a of assignments) size[a]!++

@@ -49,7 +49,7 @@ export async function indexAdd(ref: IndexRef, paths: readonly string[], opts: In
 
 function sameModel(stored: string, given: string, env?: NodeJS.ProcessEnv): boolean {
   try {
-    return stored === given || stored === resolveModel(given ?? '', { ...env, LLM_MODEL: '' }).dir
+    return stored === given || stored === resolveModel(given, { ...(env ?? process.env), LLM_MODEL: '' }).dir
   } catch {
     return false
   }

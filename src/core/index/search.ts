@@ -33,6 +33,9 @@ export interface SearchHit {
   similarity?: number
 }
 
+/** sqlite-vec's KNN limit (k ≤ 4096), applied to every mode so -k means the same everywhere */
+export const MAX_K = 4096
+
 export interface SearchOptions {
   k?: number
   mode?: SearchMode
@@ -63,10 +66,10 @@ export function searchMode(index: RagIndex, mode?: SearchMode): SearchMode {
 
 export async function search(index: RagIndex, query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
   const k = opts.k ?? 5
-  if (!Number.isInteger(k) || k < 1) throw usageError(`k must be a positive integer, got ${k}`, { where: '-k' })
+  if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw usageError(`k must be an integer from 1 to ${MAX_K}, got ${k}`, { where: '-k' })
   const mode = searchMode(index, opts.mode)
   if (index.meta === undefined) return []
-  const depth = mode === 'hybrid' ? Math.max(50, 4 * k) : k
+  const depth = mode === 'hybrid' ? Math.min(MAX_K, Math.max(50, 4 * k)) : k
   try {
     const lexical = mode === 'vector' ? [] : bm25(index, query, depth)
     let semantic: { id: number; similarity: number }[] = []

@@ -70,7 +70,8 @@ export class RagIndex {
     mkdirs(join(file, '..'))
     const db = openDb(file, { create: true })
     try {
-      db.exec(`
+      // one transaction: a kill mid-create leaves no half-made schema behind
+      db.transaction(() => db.exec(`
         create table if not exists meta(key text primary key, value text not null);
         create table if not exists files(id integer primary key, path text unique not null, hash text not null,
           bytes integer not null, chunks integer not null, added_at text not null);
@@ -78,7 +79,7 @@ export class RagIndex {
           ord integer not null, line_start integer not null, line_end integer not null, tokens integer not null, text text not null);
         create index if not exists chunks_file on chunks(file_id);
         create virtual table if not exists chunks_fts using fts5(text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2');
-      `)
+      `))()
     } catch (err) {
       db.close()
       throw dbError(file, err, 'cannot create the index')

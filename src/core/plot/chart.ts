@@ -67,14 +67,23 @@ export function formatTick(v: number, step: number): string {
   return v.toFixed(Math.min(decimals + (step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0), 8))
 }
 
+/** [min, max] without spreading (a million-point series overflows Math.min(...xs)); [0, 1] when empty. */
+function extent(v: readonly number[]): [number, number] {
+  if (v.length === 0) return [0, 1]
+  let lo = Infinity
+  let hi = -Infinity
+  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x }
+  return [lo, hi]
+}
+
 export function drawChart(p: Painter, spec: ChartSpec): { width: number; height: number } {
   const W = spec.width ?? 800
   const H = spec.height ?? 500
   const all = spec.series.flatMap((s) => s.points)
-  const xs = all.map((q) => q.x)
-  const ys = all.map((q) => q.y)
-  const xTicks = niceTicks(all.length ? Math.min(...xs) : 0, all.length ? Math.max(...xs) : 1)
-  const yTicks = niceTicks(all.length ? Math.min(...ys) : 0, all.length ? Math.max(...ys) : 1)
+  const [xMin, xMax] = extent(all.map((q) => q.x))
+  const [yMin, yMax] = extent(all.map((q) => q.y))
+  const xTicks = niceTicks(xMin, xMax)
+  const yTicks = niceTicks(yMin, yMax)
   const yStep = yTicks.length > 1 ? yTicks[1]! - yTicks[0]! : 1
   const xStep = xTicks.length > 1 ? xTicks[1]! - xTicks[0]! : 1
   const yLabels = yTicks.map((v) => formatTick(v, yStep))

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildPrompt, calibrate, classify, contentFreePrior, CONTENT_FREE, DEFAULT_TEMPLATE, softmax } from '../../../src/core/classify/index.js'
+import { buildPrompt, calibrate, classify, contentFreePrior, CONTENT_FREE, DEFAULT_TEMPLATE, readFewShot, softmax } from '../../../src/core/classify/index.js'
 import { encodePair, macroF1, prefixToken, resolveTask, runTask } from '../../../src/core/eval/index.js'
 import { Model } from '../../../src/core/model/index.js'
 import { needs, PY, repoRoot, runCli, shared, SHARED, TORCH } from '../../helpers.js'
@@ -33,6 +33,11 @@ describe('classification math', () => {
   it('few-shot prompts put labelled examples first', () => {
     expect(buildPrompt(DEFAULT_TEMPLATE, 'x', [{ text: 'a', label: 'pos' }])).toBe('Text: a\nLabel: pos\n\nText: x\nLabel:')
     expect(buildPrompt('{text} is {label}?', 'x', [{ text: 'a', label: 'sport, news' }], 'news')).toBe('a is news? yes\n\nx is news?')
+  })
+  it('few-shot files: every example needs a known label, errors name the line', () => {
+    expect(readFewShot('{"text":"a","label":"pos"}\n{"text":"b","label":"neg, pos"}\n', 'f.jsonl', ['pos', 'neg'])).toEqual([{ text: 'a', label: 'pos' }, { text: 'b', label: 'neg, pos' }])
+    expect(() => readFewShot('{"text":"a","label":"pos"}\n{"text":"b"}\n', 'f.jsonl', ['pos'])).toThrow(expect.objectContaining({ where: 'f.jsonl:2' }))
+    expect(() => readFewShot('text,label\na,pos\nb,spam\n', 'f.csv', ['pos', 'neg'])).toThrow(/label 'spam' is not one of --labels/)
   })
 })
 
