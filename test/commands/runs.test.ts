@@ -99,4 +99,14 @@ describe('llm runs', () => {
     const task = Object.keys(results.results)[0]!
     for (const [k, v] of Object.entries(list.runs[0]!.summary)) expect(results.results[task]![`${k},none`]).toBe(v)
   })
+  it('reading commands on an empty home say nothing was recorded and create no database', () => {
+    const home = join(dir, 'empty-home')
+    for (const args of [['runs', 'show', 'x'], ['runs', 'compare', 'x', 'y'], ['runs', 'plot', 'x', '--out', join(dir, 'x.png')]]) {
+      const r = runCli(args, { env: { LLM_HOME: home } })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/no run 'x' \(nothing recorded yet\)/)
+    }
+    expect(runCli(['logs', 'list', '--since', 'nope'], { env: { LLM_HOME: home } }).stderr).toMatch(/--since: 'nope' is not a date/)
+    expect(() => readdirSync(home)).toThrow()
+  })
 })

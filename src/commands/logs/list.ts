@@ -1,7 +1,7 @@
 import { Flags } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { intFlag } from '../../cli/flags.js'
-import { type RequestRow, listRequests } from '../../core/db/logs.js'
+import { type RequestRow, listRequests, parseDate } from '../../core/db/logs.js'
 import { formatTable } from '../../ui/table.js'
 import { dbPath, readDb } from '../../core/db/index.js'
 
@@ -33,7 +33,8 @@ export default class LogsList extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(LogsList)
-    const rows = readDb((db) => listRequests(db, { limit: flags.limit, source: flags.source, model: flags.model, since: flags.since }), [])
+    const since = flags.since === undefined ? undefined : parseDate(flags.since, '--since') // a bad date fails even when nothing is logged
+    const rows = readDb((db) => listRequests(db, { limit: flags.limit, source: flags.source, model: flags.model, since }), [])
     if (flags.json) return this.outJson({ database: dbPath(), requests: rows })
     if (rows.length === 0) return this.note(`no requests logged in ${dbPath()}`)
     this.out(requestTable(rows))

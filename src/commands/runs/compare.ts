@@ -1,8 +1,7 @@
 import { Args } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { formatTable } from '../../ui/table.js'
-import { withDb } from '../../core/db/index.js'
-import { compareRuns, findRun } from '../../core/runs/index.js'
+import { compareRuns, findRun, readRuns } from '../../core/runs/index.js'
 
 export default class RunsCompare extends BaseCommand {
   static override summary = 'Compare two runs: what differs in signature and params, and each shared metric\'s last value.'
@@ -14,7 +13,7 @@ export default class RunsCompare extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RunsCompare)
-    const c = withDb((db) => compareRuns(db, findRun(db, args.a), findRun(db, args.b)))
+    const c = readRuns(args.a, (db) => compareRuns(db, findRun(db, args.a), findRun(db, args.b)))
     if (flags.json) return this.outJson(c)
     const show = (v: unknown) => (v === null || v === undefined ? '-' : String(v).length > 40 ? String(v).slice(0, 39) + '…' : String(v))
     const num = (v: number) => String(+v.toPrecision(6))

@@ -2,8 +2,7 @@ import { Args, Flags } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
 import { intFlag } from '../../cli/flags.js'
 import { usageError } from '../../core/errors.js'
-import { withDb } from '../../core/db/index.js'
-import { findRun, runMetrics } from '../../core/runs/index.js'
+import { findRun, readRuns, runMetrics } from '../../core/runs/index.js'
 import { curveKeys, runsChart, writeChart } from '../../core/plot/index.js'
 
 export default class RunsPlot extends BaseCommand {
@@ -25,7 +24,7 @@ export default class RunsPlot extends BaseCommand {
     const refs = argv as string[]
     if (refs.length === 0) throw usageError('name at least one run', { where: 'RUN', hint: "see 'llm runs list'" })
     const { train, val } = curveKeys(flags.metric)
-    const runs = withDb((db) => refs.map((ref) => {
+    const runs = readRuns(refs[0]!, (db) => refs.map((ref) => {
       const r = findRun(db, ref)
       return { label: r.name, id: r.id, metrics: runMetrics(db, r.id, [train, val]) }
     }))

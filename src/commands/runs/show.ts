@@ -1,9 +1,6 @@
 import { Args } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
-import { withDb, dbPath } from '../../core/db/index.js'
-import { findRun, runArtifacts, runMetrics } from '../../core/runs/index.js'
-import { existsSync } from 'node:fs'
-import { LlmError } from '../../core/errors.js'
+import { findRun, readRuns, runArtifacts, runMetrics } from '../../core/runs/index.js'
 
 export default class RunsShow extends BaseCommand {
   static override summary = 'Show a run: signature, params, status, summary, metrics (first/last/best) and artifacts.'
@@ -12,8 +9,7 @@ export default class RunsShow extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(RunsShow)
-    if (!existsSync(dbPath())) throw new LlmError(`no run '${args.run}' (nothing recorded yet)`, { where: dbPath() })
-    const { run, metrics, artifacts } = withDb((db) => {
+    const { run, metrics, artifacts } = readRuns(args.run, (db) => {
       const run = findRun(db, args.run)
       return { run, metrics: runMetrics(db, run.id), artifacts: runArtifacts(db, run.id) }
     })

@@ -13,9 +13,10 @@
  * a run that says RUNNING with the metrics logged so far.
  */
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { LlmError, usageError } from '../errors.js'
-import { loggingEnabled, openDb, type Db } from '../db/index.js'
+import { dbPath, loggingEnabled, openDb, withDb, type Db } from '../db/index.js'
 import { MlflowRun, type RunStatusName } from './mlflow.js'
 import type { RunSignature } from './signature.js'
 
@@ -149,6 +150,15 @@ export function listRuns(db: Db, opts: { kind?: RunKind; limit?: number } = {}):
 }
 
 /** A run by id, unique id prefix (≥ 4 hex digits) or name (the newest run of that name). */
+/**
+ * Run `fn` on the runs database for reading: when nothing was recorded yet (no database file),
+ * the error is "no run REF" and no file is created.
+ */
+export function readRuns<T>(ref: string, fn: (db: Db) => T, env: NodeJS.ProcessEnv = process.env): T {
+  if (!existsSync(dbPath(env))) throw new LlmError(`no run '${ref}' (nothing recorded yet)`, { where: dbPath(env) })
+  return withDb(fn, { env })
+}
+
 export function findRun(db: Db, ref: string): RunRow {
   const byId = db.prepare('SELECT * FROM runs WHERE id = ?').get(ref)
   if (byId) return parseRun(byId as Record<string, unknown>)
