@@ -1,5 +1,6 @@
 import { Args, Flags } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
+import { usageError } from '../core/errors.js'
 import { convert, CONVERT_SOURCES, type ConvertSource } from '../core/convert/index.js'
 import { CONVERT_TARGETS, GGUF_OUTTYPES } from '../core/convert/sources.js'
 import { convertToGguf } from '../core/convert/gguf.js'
@@ -35,7 +36,7 @@ Every config field is checked first; a field that cannot be honoured is named. T
     const { args, flags } = await this.parse(Convert)
     if (flags.to === 'gguf') return this.toGguf(args.src, flags)
     const started = Date.now()
-    if (flags.outtype && flags.outtype !== 'f32' && flags.outtype !== 'f16') this.error(`--outtype ${flags.outtype} is for --to gguf (hint: for ONNX int8/q4 weights use llm quantize)`, { exit: 2 })
+    if (flags.outtype && flags.outtype !== 'f32' && flags.outtype !== 'f16') throw usageError(`${flags.outtype} is for --to gguf`, { where: '--outtype', hint: 'for ONNX int8/q4 weights use llm quantize' })
     const r = convert({ from: flags.from as ConvertSource | undefined, src: args.src, tokenizer: flags.tokenizer, out: flags.out, force: flags.force, storage: flags.outtype === 'f16' ? 'float16' : 'float32' })
     const seconds = (Date.now() - started) / 1000
     if (flags.json) {
@@ -49,7 +50,7 @@ Every config field is checked first; a field that cannot be honoured is named. T
 
   /** `--to gguf`: a Hugging Face folder → one GGUF file (core/convert/gguf.ts) */
   private async toGguf(src: string, flags: { from?: string; out: string; outtype?: string; force: boolean; json: boolean }): Promise<void> {
-    if (flags.from && flags.from !== 'hf') this.error(`--to gguf reads a Hugging Face folder, not --from ${flags.from} (hint: convert to a folder first, then to gguf)`, { exit: 2 })
+    if (flags.from && flags.from !== 'hf') throw usageError(`--to gguf reads a Hugging Face folder, not ${flags.from}`, { where: '--from', hint: 'convert to a folder first, then to gguf' })
     const started = Date.now()
     const r = convertToGguf({ src, out: flags.out, outtype: (flags.outtype ?? 'f16') as (typeof GGUF_OUTTYPES)[number], force: flags.force })
     const seconds = (Date.now() - started) / 1000

@@ -19,6 +19,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LlmError } from '../errors.js'
+import { readJsonObject } from '../json.js'
 import { toByteLevel as byteLevel } from '../../tokenizer/hf/chars.js'
 import { gg, type GgufValue } from './gguf-file.js'
 
@@ -39,8 +40,6 @@ export interface GgufVocab {
   model: string
   notes: string[]
 }
-
-const readJson = (file: string): Json => JSON.parse(readFileSync(file, 'utf8')) as Json
 
 /** Which llama.cpp pre-tokenizer reproduces tokenizer.json's pre_tokenizer (undefined: none does). */
 function preTokenizerName(pre: Json | null | undefined): string | undefined {
@@ -69,8 +68,8 @@ function mergeStrings(merges: unknown, respell: (s: string) => string = (s) => s
 export function ggufVocab(dir: string, vocabSize: number, config: Json): GgufVocab {
   const file = join(dir, 'tokenizer.json')
   if (!existsSync(file)) throw new LlmError('no tokenizer.json: GGUF needs the tokenizer inside the file', { where: dir })
-  const tj = readJson(file)
-  const tc = existsSync(join(dir, 'tokenizer_config.json')) ? readJson(join(dir, 'tokenizer_config.json')) : {}
+  const tj = readJsonObject(file)
+  const tc = existsSync(join(dir, 'tokenizer_config.json')) ? readJsonObject(join(dir, 'tokenizer_config.json')) : {}
   const model = (tj.model ?? {}) as Json
   if (model.type !== 'BPE') throw new LlmError(`tokenizer.json model type '${String(model.type)}' cannot be written to GGUF (only BPE)`, { where: file })
   const vocab = (model.vocab ?? {}) as Record<string, number>
