@@ -9,7 +9,7 @@ import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { float32ToBf16, readSafetensors, writeSafetensors, type SafeTensor } from '../../src/core/safetensors.js'
+import { float32ToBf16, readSafetensors, tensorToFloat32, writeSafetensors, type SafeTensor } from '../../src/core/safetensors.js'
 import { needs, PY, repoRoot, runCli, runCliAsync, shared, SHARED, TORCH } from '../helpers.js'
 import { startHubServer } from '../core/store/hub-server.js'
 
@@ -84,6 +84,29 @@ needs(TORCH, SHARED).describe('llm convert --from hf', () => {
     expect(JSON.parse(r.stdout).format).toMatch(/BF16/)
     const g = runCli(['generate', '-m', join(root, 'llama-sharded-onnx'), '--temperature', '0', '-n', '4', '--json', PROMPT])
     expect(g.code).toBe(0)
+  })
+
+  it('--outtype f16 stores safetensors and graph weights as float16 (each value the nearest half) and still runs', () => {
+    const src = join(root, 'llama')
+    const out = join(root, 'llama-f16')
+    const r = runCli(['convert', src, '--out', out, '--outtype', 'f16', '--json'])
+    expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/)
+    const a = readSafetensors(join(src, 'model.safetensors'))
+    const b = readSafetensors(join(out, 'model.safetensors'))
+    expect(b.metadata).toEqual(a.metadata)
+    expect([...b.tensors.keys()]).toEqual([...a.tensors.keys()])
+    for (const [name, t] of a.tensors) {
+      const h = b.tensors.get(name)!
+      expect(h.dtype).toBe('F16')
+      expect(h.shape).toEqual(t.shape)
+      // rounding to the nearest half is off by at most half an ulp: 2^-11 relative (2^-25 absolute for subnormals)
+      const wide = tensorToFloat32(h)
+      const x = t.data as Float32Array
+      for (let i = 0; i < x.length; i += 97) expect(Math.abs(wide[i] - x[i])).toBeLessThanOrEqual(Math.max(Math.abs(x[i]) * 2 ** -11, 2 ** -25))
+    }
+    expect(statSync(join(out, 'model.safetensors')).size).toBeLessThan(statSync(join(src, 'model.safetensors')).size * 0.55)
+    const g = runCli(['generate', '-m', out, '--temperature', '0', '-n', '4', '--json', PROMPT])
+    expect(g.stderr + `exit ${g.code}`).toMatch(/exit 0$/)
   })
 
   it('models pull of a repository that holds only safetensors, then generate and convert from the store', async () => {

@@ -16,6 +16,8 @@ import { loadLlama2cTokenizer } from '../../tokenizer/llama2c/index.js'
 import { readLlama2cCheckpoint } from './llama2c.js'
 import { writeHfFolder, checkOutputDir, type WrittenFolder } from './hf-folder.js'
 import { exportOnnx } from './onnx.js'
+import { readSafetensors, writeSafetensors } from '../safetensors.js'
+import { float32ToHalfArray } from '../runtime/fp16.js'
 
 import { CONVERT_SOURCES, type ConvertSource } from './sources.js'
 export { CONVERT_SOURCES, type ConvertSource } from './sources.js'
@@ -89,6 +91,13 @@ export function convert(opts: ConvertOptions): ConvertResult {
   }
 }
 
+/** SRC's safetensors with every F32 tensor stored as F16 (others as they are), metadata kept */
+function halveSafetensors(from: string, to: string): void {
+  const { tensors, metadata } = readSafetensors(from)
+  for (const [name, t] of tensors) if (t.dtype === 'F32') tensors.set(name, { dtype: 'F16', shape: t.shape, data: float32ToHalfArray(t.data as Float32Array) })
+  writeSafetensors(to, tensors, metadata)
+}
+
 /** files of a Hugging Face folder carried over as they are (weights are hard-linked when possible) */
 const CARRIED = /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|chat_template\.jinja|vocab\.json|merges\.txt|tokenizer\.model|.*\.safetensors|model\.safetensors\.index\.json|README\.md|LICENSE.*)$/
 
@@ -115,7 +124,8 @@ function convertHf(opts: ConvertOptions): ConvertResult {
     mkdirs(tmp)
     for (const name of readdirSync(src)) {
       if (!CARRIED.test(name) || !statSync(join(src, name)).isFile()) continue
-      try { linkSync(join(src, name), join(tmp, name)) } catch { copyFileSync(join(src, name), join(tmp, name)) }
+      if (opts.storage === 'float16' && name.endsWith('.safetensors')) halveSafetensors(join(src, name), join(tmp, name))
+      else try { linkSync(join(src, name), join(tmp, name)) } catch { copyFileSync(join(src, name), join(tmp, name)) }
       files.push({ path: name, bytes: statSync(join(tmp, name)).size })
     }
     const r = exportOnnx(tmp, { storage: opts.storage })
