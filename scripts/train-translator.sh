@@ -25,8 +25,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 DATA="${DATA:-$root/../shared/data/translation/tatoeba}"
 WORK="${WORK:-$root/runs/translate-en-fr}"
 OUT="${OUT:-$root/models/translate-en-fr}"
-STEPS="${STEPS:-6000}"
-FT_STEPS="${FT_STEPS:-1000}"
+STEPS="${STEPS:-5000}"
+FT_STEPS="${FT_STEPS:-800}"
 LAYERS="${LAYERS:-6}" DIM="${DIM:-256}" HEADS="${HEADS:-8}" SEQ="${SEQ:-128}" BATCH="${BATCH:-16}" LR="${LR:-2e-3}"
 THREADS="${THREADS:-2}"
 EVAL_LIMIT="${EVAL_LIMIT:-0}"
@@ -79,9 +79,9 @@ if [ "$FT_STEPS" -gt 0 ]; then
 fi
 
 log "3. package $OUT"
-rm -rf "$OUT.new" && mkdir -p "$OUT.new"
-for f in config.json generation_config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$model/$f" "$OUT.new/"; done
-mkdir -p "$OUT.new/onnx" && cp "$model/onnx/model.onnx" "$OUT.new/onnx/"
+rm -rf "$OUT.new"
+# float16 storage (safetensors and graph initializers; computed in float32): half the repository size
+llm convert "$model" --out "$OUT.new" --outtype f16 >/dev/null
 cat > "$OUT.new/translate_config.json" <<'EOF'
 {
   "directions": { "en-fr": "<en> {source} <fr>" },

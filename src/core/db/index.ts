@@ -5,20 +5,21 @@
  * the writer, and a process killed mid-request loses nothing it had committed: a commit is in
  * the WAL file before `run()` returns, and SQLite replays the WAL on the next open.
  * synchronous=NORMAL: durable across process crashes (kill -9); a power cut may lose the last
- * transactions, never corrupt the file (SQLite's documented WAL guarantee).
+ * transactions, never corrupt the file (SQLite's documented WAL guarantee). Opened by core/db/sqlite.ts,
+ * the opener retrieval indexes share.
  *
  * Schema changes are numbered migrations (MIGRATIONS[i] takes the schema from version i to i+1,
  * recorded in `PRAGMA user_version`), each applied in its own transaction.
  * LLM_NO_LOG=1 (or true/yes) turns all writing off: commands then never open the database.
  */
-import Database from 'better-sqlite3'
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { LlmError } from '../errors.js'
 import { llmHome } from '../store/paths.js'
 import { MIGRATIONS } from './schema.js'
+import { openSqlite, sqliteError, type Db } from './sqlite.js'
 
-export type Db = Database.Database
+export type { Db } from './sqlite.js'
 
 export function dbPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(llmHome(env), 'llm.sqlite')
@@ -41,28 +42,26 @@ export interface OpenDbOptions {
 /** Open (creating and migrating as needed) the database. */
 export function openDb(opts: OpenDbOptions = {}): Db {
   const path = opts.path ?? dbPath(opts.env)
-  let db: Db
+  const readonly = opts.readonly ?? false
   try {
-    if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true })
-    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false })
+    if (path !== ':memory:' && !readonly) mkdirSync(dirname(path), { recursive: true })
   } catch (err) {
-    throw new LlmError(`cannot open the database: ${(err as Error).message}`, { where: path, hint: opts.readonly ? 'nothing was logged yet (see llm serve / generate / chat)' : 'check that $LLM_HOME is writable' })
+    throw sqliteError(path, err, 'cannot open the database', undefined, 'check that $LLM_HOME is writable')
   }
+  const db = openSqlite(path, {
+    what: 'database', create: !readonly, readonly,
+    openHint: readonly ? 'nothing was logged yet (see llm serve / generate / chat)' : 'check that $LLM_HOME is writable',
+    corruptHint: 'the file is damaged or not an llm database: move it aside; llm starts a new one',
+  })
   try {
-    // another process may hold the write lock for a moment (serve + generate at once)
-    db.pragma('busy_timeout = 5000')
-    if (!opts.readonly) {
-      db.pragma('journal_mode = WAL')
-      db.pragma('synchronous = NORMAL')
-      db.pragma('foreign_keys = ON')
-      migrate(db, path)
-    } else {
+    if (!readonly) migrate(db, path)
+    else {
       const v = db.pragma('user_version', { simple: true }) as number
       if (v > MIGRATIONS.length) throw newerSchema(path, v)
     }
   } catch (err) {
     db.close()
-    throw err instanceof LlmError ? err : new LlmError(`cannot use the database: ${(err as Error).message}`, { where: path })
+    throw err instanceof LlmError ? err : sqliteError(path, err, 'cannot use the database')
   }
   return db
 }
