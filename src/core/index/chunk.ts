@@ -6,9 +6,11 @@
  * between units kept), with its 1-based line range.
  *
  * Units: paragraphs (separated by blank lines); a paragraph over the limit is cut into sentences
- * (after . ! ? followed by whitespace); a sentence over the limit into runs of words. A single word
- * over the limit stays whole (the embedding model truncates it).
+ * (core/text/segment.ts: Intl.Segmenter, a line break ends one); a sentence over the limit into runs
+ * of words. A single word over the limit stays whole (the embedding model truncates it).
  */
+import { paragraphs, sentences, trimSpan, type Span } from '../text/segment.js'
+
 export interface Chunk {
   text: string
   /** 1-based, inclusive */
@@ -29,7 +31,7 @@ interface Unit { start: number; end: number; tokens: number }
 export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
   if (!(opts.maxTokens >= 1)) throw new Error(`chunkText: maxTokens must be >= 1, got ${opts.maxTokens}`)
   const units: Unit[] = []
-  for (const p of spans(text, /\n[ \t]*\n/g)) splitUnit(text, p, opts, units, 0)
+  for (const p of paragraphs(text)) splitUnit(text, p, opts, units, 0)
   const lineStarts = [0]
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1)
   const lineOf = (offset: number): number => {
@@ -57,14 +59,14 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
 }
 
 /** Non-blank spans of text[from, to) between matches of `sep`, trimmed of surrounding whitespace. */
-function* spans(text: string, sep: RegExp, from = 0, to = text.length): Generator<{ start: number; end: number }> {
+function* spans(text: string, sep: RegExp, from = 0, to = text.length): Generator<Span> {
   const re = new RegExp(sep.source, 'g')
   re.lastIndex = from
   let at = from
   for (;;) {
     const m = re.exec(text)
     const stop = m && m.index < to ? m.index : to
-    const s = trimmed(text, at, stop)
+    const s = trimSpan(text, at, stop)
     if (s) yield s
     if (!m || m.index >= to) return
     at = m.index + m[0].length
@@ -72,19 +74,17 @@ function* spans(text: string, sep: RegExp, from = 0, to = text.length): Generato
   }
 }
 
-function trimmed(text: string, start: number, end: number): { start: number; end: number } | undefined {
-  while (start < end && /\s/.test(text[start]!)) start++
-  while (end > start && /\s/.test(text[end - 1]!)) end--
-  return end > start ? { start, end } : undefined
-}
-
-const SPLITTERS = [/(?<=[.!?]["')\]]?)\s+/g, /\s+/g]
+/** the finer cuts of a unit over the limit: sentences, then words */
+const SPLITTERS: ((text: string, span: Span) => Span[])[] = [
+  (text, span) => sentences(text, span.start, span.end),
+  (text, span) => [...spans(text, /\s+/g, span.start, span.end)],
+]
 
 /** Push `span` as one unit, or cut it with the next finer splitter until the pieces fit. */
-function splitUnit(text: string, span: { start: number; end: number }, opts: ChunkOptions, out: Unit[], level: number): void {
+function splitUnit(text: string, span: Span, opts: ChunkOptions, out: Unit[], level: number): void {
   const tokens = opts.count(text.slice(span.start, span.end))
   if (tokens <= opts.maxTokens || level >= SPLITTERS.length) { out.push({ ...span, tokens }); return }
-  const pieces = [...spans(text, SPLITTERS[level]!, span.start, span.end)]
+  const pieces = SPLITTERS[level]!(text, span)
   if (pieces.length <= 1) { splitUnit(text, span, opts, out, level + 1); return }
   if (level === SPLITTERS.length - 1) {
     // words: pack runs of words up to the limit, each word counted with the space before it

@@ -9,7 +9,7 @@
  *   chunkText(doc, { maxTokens: 300, overlapTokens: 30, countTokens: (s) => tok.encode(s).length })
  *   // → [{ start, end, text, tokens }, …]  with tokens ≤ 300 each, measured on the chunk's text
  */
-import { paragraphs, sentences, type Span } from './segment.js'
+import { paragraphs, sentences, type Span } from '../text/segment.js'
 
 export interface Chunk { start: number; end: number; text: string; tokens: number }
 

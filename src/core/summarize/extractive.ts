@@ -20,7 +20,7 @@
  * Texts of more than `blockSentences` sentences are ranked block by block first and the best of
  * each block ranked again, so the cost stays O(n · block) instead of O(n²).
  */
-import { sentences as splitSentences, terms, wordCount, type Span } from './segment.js'
+import { sentences as splitSentences, terms, wordCount, type Span } from '../text/segment.js'
 
 export type ExtractiveAlgorithm = 'lexrank' | 'textrank' | 'lead'
 

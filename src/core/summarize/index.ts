@@ -19,14 +19,14 @@ import { BUILTIN_TEMPLATES } from '../prompts/builtins.js'
 import type { PromptTemplate } from '../prompts/template.js'
 import { LmSummarizer, type Summarizer } from './backend.js'
 import { extractiveSummary, type ExtractiveAlgorithm } from './extractive.js'
-import { wordCount } from './segment.js'
+import { wordCount } from '../text/segment.js'
 import { MARGIN, SEP, runStrategy, type Strategy, type StrategyOptions } from './strategy.js'
 
 export { chunkText, type Chunk, type ChunkOptions } from './chunk.js'
 export { extractiveSummary, rankSentences, reduceToTokens, type ExtractiveAlgorithm, type ExtractiveOptions, type ExtractiveResult } from './extractive.js'
 export { LmSummarizer, fits, instructionFor, callText, type Summarizer, type SummaryCall, type CallResult, type CallKind } from './backend.js'
 export { runStrategy, type Strategy, type StrategyOptions, type StrategyResult, type SummarizeEvent } from './strategy.js'
-export { paragraphs, sentences, words, wordCount } from './segment.js'
+export { paragraphs, sentences, words, wordCount } from '../text/segment.js'
 
 export { decodeDocument, LENGTHS, type Length, type Method } from './input.js'
 

@@ -4,11 +4,13 @@
  *   - layout 'paragraphs': units are runs of non-blank lines (joined with spaces), the blank-line
  *     separators are kept verbatim;
  *   - a unit the model cannot take at once (over its source budget, or always when the model asks
- *     for sentence-level input) is split into sentences with Intl.Segmenter, and a sentence still
+ *     for sentence-level input) is split into sentences (core/text/segment.ts), and a sentence still
  *     too long at clause punctuation, then between words, then between characters: split, never cut.
  * Each unit keeps its leading/trailing whitespace and the gaps between its sentences, so the
  * translations are rejoined in the same shape (pieces that had whitespace between them get one space).
  */
+import { sentences as sentenceSpans } from '../text/segment.js'
+
 export type Layout = 'lines' | 'paragraphs'
 
 export interface Unit {
@@ -91,17 +93,10 @@ function makeUnit(source: string, line: number, o: SplitOptions): Unit {
   return { source, line, lead, trail, pieces, gaps }
 }
 
-/** Sentences of `text` (Intl.Segmenter), each with the whitespace after it. */
+/** Sentences of `text` (core/text/segment.ts; text starts with no white space, as a unit's body), each with the white space after it. */
 export function sentences(text: string, locale = 'en'): { text: string; gap: string }[] {
-  const seg = new Intl.Segmenter(locale, { granularity: 'sentence' })
-  const out: { text: string; gap: string }[] = []
-  for (const s of seg.segment(text)) {
-    const gap = /\s*$/.exec(s.segment)![0]
-    const body = s.segment.slice(0, s.segment.length - gap.length)
-    if (body === '') { if (out.length) out[out.length - 1]!.gap += gap; continue }
-    out.push({ text: body, gap })
-  }
-  return out
+  const spans = sentenceSpans(text, 0, text.length, locale)
+  return spans.map((s, i) => ({ text: text.slice(s.start, s.end), gap: text.slice(s.end, spans[i + 1]?.start ?? text.length) }))
 }
 
 /**

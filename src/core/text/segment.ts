@@ -3,6 +3,7 @@
  * handed on is verbatim input). Sentences and words come from Intl.Segmenter (ICU's UAX #29
  * rules and, for Chinese, Japanese and Thai, its dictionaries): no language list to maintain.
  * A line break ends a sentence (UAX #29 rule SB4), so headings and list items stand alone.
+ * The one text segmenter: summarize, translate and index chunking use it.
  */
 
 export interface Span { start: number; end: number }
