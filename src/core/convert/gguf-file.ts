@@ -15,6 +15,7 @@
  *         q = min(15, trunc(x/d + 8.5)), byte j = q[j] | q[j+16] << 4     (18 bytes)
  */
 import { floatToHalf } from '../runtime/fp16.js'
+import { quantizeBlock } from '../quantize/blocks.js'
 
 export const GGUF_ALIGNMENT = 32
 
@@ -160,45 +161,27 @@ export function encodeTensor(x: Float32Array, type: GgmlType): Uint8Array {
   }
 }
 
-const f = Math.fround
-
-/** round half away from zero, as C's roundf */
-const roundf = (v: number): number => (v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5))
-
+/** llama.cpp's block_q8_0: fp16 scale, 32 int8 */
 export function quantizeQ8_0(x: Float32Array): Uint8Array {
   const nb = x.length / 32
   const out = new Uint8Array(nb * 34)
   const view = new DataView(out.buffer)
+  const q = new Uint8Array(32)
   for (let b = 0; b < nb; b++) {
-    const o = b * 32
-    let amax = 0
-    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[o + j]!))
-    const d = f(amax / 127)
-    const id = d ? f(1 / d) : 0
-    view.setUint16(b * 34, floatToHalf(d), true)
-    for (let j = 0; j < 32; j++) view.setInt8(b * 34 + 2 + j, roundf(f(x[o + j]! * id)))
+    view.setUint16(b * 34, floatToHalf(quantizeBlock(x, b * 32, 32, 8, q)), true)
+    for (let j = 0; j < 32; j++) view.setInt8(b * 34 + 2 + j, q[j]! - 128)
   }
   return out
 }
 
+/** llama.cpp's block_q4_0: fp16 scale, 16 bytes (value j in the low nibble of byte j, j + 16 in the high one) */
 export function quantizeQ4_0(x: Float32Array): Uint8Array {
   const nb = x.length / 32
   const out = new Uint8Array(nb * 18)
   const view = new DataView(out.buffer)
   const q = new Uint8Array(32)
   for (let b = 0; b < nb; b++) {
-    const o = b * 32
-    let amax = 0
-    let max = 0
-    for (let j = 0; j < 32; j++) {
-      const v = x[o + j]!
-      if (Math.abs(v) > amax) { amax = Math.abs(v); max = v }
-    }
-    const d = f(max / -8)
-    const id = d ? f(1 / d) : 0
-    view.setUint16(b * 18, floatToHalf(d), true)
-    // gguf-py computes x·id + 8.5 in float64, then truncates (ggml's reference does the same in float)
-    for (let j = 0; j < 32; j++) q[j] = Math.min(15, Math.max(0, Math.trunc(x[o + j]! * id + 8.5)))
+    view.setUint16(b * 18, floatToHalf(quantizeBlock(x, b * 32, 32, 4, q)), true)
     for (let j = 0; j < 16; j++) out[b * 18 + 2 + j] = q[j]! | (q[j + 16]! << 4)
   }
   return out
