@@ -4,7 +4,7 @@
  * Each insert is its own transaction, committed before the response is finished.
  */
 import { usageError } from '../errors.js'
-import { modelId } from '../serve/pool.js'
+import { modelId } from '../store/paths.js'
 import { loggingEnabled, openDb, type Db } from './index.js'
 
 export type RequestSource = 'serve' | 'generate' | 'chat'

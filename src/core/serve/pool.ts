@@ -5,9 +5,7 @@
  * greedy answer is the same bytes whatever else is running. A request whose client disconnects
  * while queued leaves the queue; a full queue is a 429.
  */
-import { basename } from 'node:path'
 import type { Generator, ModelInfo } from '../generate/types.js'
-import { modelsDir, repoIdOf } from '../store/paths.js'
 import { ApiError } from './errors.js'
 
 interface Waiter {
@@ -67,9 +65,4 @@ export class ModelPool {
     this.closed = true
     await Promise.all(this.generators.map((g) => g.close()))
   }
-}
-
-/** The id a model folder is served under: `owner/name` for the store, else the folder's name. */
-export function modelId(dir: string, env: NodeJS.ProcessEnv = process.env): string {
-  return dir.startsWith(modelsDir(env) + '/') ? repoIdOf(basename(dir)) : basename(dir)
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { backupOf, recoverDir } from '../atomic.js'
 import { LlmError, usageError } from '../errors.js'
 import { takeLock } from './lock.js'
@@ -145,4 +145,9 @@ export function requireStoredModel(name: string, env: NodeJS.ProcessEnv = proces
     where: name,
     hint: `see 'llm models list', or download it with 'llm models pull ${name.includes('/') ? name : 'OWNER/' + name}'`,
   })
+}
+
+/** The id a model folder is served and logged under: `owner/name` for the store, else the folder's name. */
+export function modelId(dir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return dir.startsWith(modelsDir(env) + '/') ? repoIdOf(basename(dir)) : basename(dir)
 }
