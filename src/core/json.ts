@@ -162,3 +162,8 @@ export function syntaxErrorOffset(text: string): number {
     return Math.min(at as number, text.length)
   }
 }
+
+/** `o` without its undefined fields (JSON.stringify drops them; a spread would let them erase defaults). */
+export function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

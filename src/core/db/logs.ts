@@ -6,6 +6,7 @@
 import { usageError } from '../errors.js'
 import { modelId } from '../store/paths.js'
 import { loggingEnabled, openDb, type Db } from './index.js'
+import { definedOnly } from '../json.js'
 
 export type RequestSource = 'serve' | 'generate' | 'chat'
 
@@ -175,6 +176,6 @@ export function generationRecord(g: {
     messages: g.messages, response: g.response ?? g.result.text, finishReason: g.result.finish_reason,
     promptTokens: g.result.prompt_ids.length, completionTokens: g.result.ids.length, durationMs: g.durationMs,
     prefillMs: g.result.timings.prefill_ms, decodeMs: g.result.timings.decode_ms,
-    options: { ...Object.fromEntries(Object.entries(g.options).filter(([, v]) => v !== undefined)), seed: g.result.seed }, client: `llm ${g.source}`,
+    options: { ...definedOnly(g.options), seed: g.result.seed }, client: `llm ${g.source}`,
   }
 }

@@ -12,6 +12,7 @@ import { Detokenizer } from './detokenize.js'
 import { randomSeed } from '../rng.js'
 import { buildSamplerChain, DEFAULT_SAMPLING, type SamplingParams } from './sampling.js'
 import { StopMatcher } from './stop.js'
+import { definedOnly } from '../json.js'
 
 export type FinishReason = 'eos' | 'stop' | 'length' | 'abort'
 
@@ -65,8 +66,7 @@ export function resolveSampling(model: Model, given: Partial<SamplingParams> = {
     g.doSample === false ? { temperature: 0 }
     : g.doSample === true ? { temperature: g.temperature, topK: g.topK, topP: g.topP, minP: g.minP, repeatPenalty: g.repetitionPenalty }
     : {}
-  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
-  return { ...DEFAULT_SAMPLING, ...defined(fromConfig), ...defined(given), seed: given.seed ?? randomSeed() }
+  return { ...DEFAULT_SAMPLING, ...definedOnly(fromConfig), ...definedOnly(given), seed: given.seed ?? randomSeed() }
 }
 
 /**

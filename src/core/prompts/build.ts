@@ -10,6 +10,7 @@ import type { Prompt } from '../model/load.js'
 import { delimiter } from './delimit.js'
 import { fill, placeholders, type PromptTemplate, type TemplateOptions } from './template.js'
 import type { SamplingParams } from '../generate/sampling.js'
+import { definedOnly } from '../json.js'
 
 export interface BuildPromptOptions {
   input: string
@@ -90,7 +91,7 @@ export function buildPrompt(t: PromptTemplate, opts: BuildPromptOptions): BuiltP
 /** A template's `options` as generation settings (field names of GenerateOptions / SamplingParams). */
 export function generationDefaults(o: TemplateOptions): { sampling: Partial<SamplingParams>; maxTokens?: number; stop?: string[] } {
   return {
-    sampling: dropUndefined({ temperature: o.temperature, topK: o.top_k, topP: o.top_p, minP: o.min_p, repeatPenalty: o.repeat_penalty, seed: o.seed }),
+    sampling: definedOnly({ temperature: o.temperature, topK: o.top_k, topP: o.top_p, minP: o.min_p, repeatPenalty: o.repeat_penalty, seed: o.seed }),
     maxTokens: o.max_tokens,
     stop: o.stop,
   }
@@ -98,11 +99,7 @@ export function generationDefaults(o: TemplateOptions): { sampling: Partial<Samp
 
 /** `{ ...defaults, ...given }` where an undefined field of `given` does not erase a default. */
 export function withDefaults<T extends object>(defaults: Partial<T>, given: Partial<T>): Partial<T> {
-  return { ...defaults, ...dropUndefined(given) }
-}
-
-function dropUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+  return { ...defaults, ...definedOnly(given) }
 }
 
 export interface ChatTemplateParts {

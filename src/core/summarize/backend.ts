@@ -17,6 +17,7 @@ import { generateWithModel } from '../generate/generator.js'
 import type { SamplingParams } from '../generate/sampling.js'
 import { buildPrompt } from '../prompts/build.js'
 import type { PromptTemplate } from '../prompts/template.js'
+import { definedOnly } from '../json.js'
 
 export type CallKind = 'chunk' | 'combine' | 'refine'
 
@@ -137,7 +138,7 @@ export class LmSummarizer implements Summarizer {
       maxTokens: this.maxOutputTokens,
       sampling: {
         temperature: o.temperature, topK: o.top_k, topP: o.top_p, minP: o.min_p, repeatPenalty: o.repeat_penalty, seed: o.seed,
-        ...Object.fromEntries(Object.entries(this.opts.sampling ?? {}).filter(([, v]) => v !== undefined)),
+        ...definedOnly(this.opts.sampling ?? {}),
       },
       stop: o.stop,
       signal: this.opts.signal,

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { LlmError, usageError } from '../errors.js'
 import { decoderStepModel, type EarlyStopping } from '../generate/beam.js'
-import { readJsonObject as readJson } from '../json.js'
+import { definedOnly, readJsonObject as readJson } from '../json.js'
 import type { Model } from '../model/load.js'
 import { languageName, sameLanguage } from './languages.js'
 import { buildPrompt } from '../prompts/build.js'
@@ -99,7 +99,7 @@ export class DecoderTranslator implements Translator {
       const [src, tgt] = match[0]!.split('-')
       const template = cfg.directions[match[0]!]!
       const render = (text: string): number[] => tok.encode(template.replace('{source}', () => text), { addSpecialTokens: true })
-      return new DecoderTranslator('prompt', model, src, tgt, render, cfg.stop, { ...cfg.decode, ...defined(o.decode ?? {}) }, o.decode?.maxNewTokens, cfg)
+      return new DecoderTranslator('prompt', model, src, tgt, render, cfg.stop, { ...cfg.decode, ...definedOnly(o.decode ?? {}) }, o.decode?.maxNewTokens, cfg)
     }
     if (model.hasChatTemplate) {
       if (!o.to) throw usageError('a target language is needed', { where: '--to', hint: 'e.g. --to fr' })
@@ -145,6 +145,3 @@ export class DecoderTranslator implements Translator {
   async close(): Promise<void> { await this.model.release() }
 }
 
-function defined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
-}
