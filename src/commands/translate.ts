@@ -38,7 +38,7 @@ export default class Translate extends BaseCommand {
     from: Flags.string({ description: 'source language: ISO 639-1/3 code, name, or the model\'s own code (fr, fra, French, fra_Latn)' }),
     to: Flags.string({ description: 'target language (same forms as --from)' }),
     input: Flags.string({ char: 'i', description: 'file to translate (repeatable; translations follow one another on stdout)', multiple: true }),
-    output: Flags.string({ char: 'o', description: 'write the translation here (atomically) instead of stdout' }),
+    output: Flags.string({ char: 'o', description: 'write the translation here (atomically) instead of stdout (with --json the records still go to stdout)' }),
     layout: Flags.option({ options: ['lines', 'paragraphs'] as const, description: 'unit of translation', default: 'lines' })(),
     'batch-size': intFlag({ description: 'pieces per forward pass', default: 8, min: 1 }),
     template: Flags.string({ char: 't', description: 'chat models: prompt template NAME or FILE (default: the built-in translate; {{target}} and {{source}} are the languages)' }),
@@ -77,13 +77,14 @@ export default class Translate extends BaseCommand {
         const text = input.name === 'TEXT' && !input.text.endsWith('\n') ? input.text + '\n' : input.text
         await translateDocument(translator, text, {
           layout: flags.layout, batchSize: flags['batch-size'],
-          onText: flags.json ? undefined : (t) => (flags.output ? collected.push(t) : this.out(t)),
+          // --output gets the translation, with --json too (the records still go to stdout)
+          onText: flags.output ? (t) => collected.push(t) : flags.json ? undefined : (t) => this.out(t),
           onUnit: flags.json ? (u) => this.outJson({ ...(inputs.length > 1 ? { file: input.name } : {}), ...u }) : undefined,
           onProgress: (done, total) => { bar ??= createProgress(`translate ${input.name}`, total, flags.progress); bar.update(done) },
         })
         bar?.finish()
       }
-      if (flags.output && !flags.json) writeFileAtomic(flags.output, collected.join(''))
+      if (flags.output) writeFileAtomic(flags.output, collected.join(''))
     } finally {
       await translator.close()
     }

@@ -76,8 +76,11 @@ describe('llm translate', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toBe('')
     expect(readFileSync(join(root, 'out.txt'), 'utf8').split('\n')).toHaveLength(3)
-    const j = runCli(['translate', '-m', marian, '--max-tokens', '4', '--json', '-i', join(root, 'in.txt')])
-    expect((JSON.parse(j.stdout.split('\n')[0]!) as { pieces: number }).pieces).toBeGreaterThan(2)
+    const j = runCli(['translate', '-m', marian, '--max-tokens', '4', '--json', '-i', join(root, 'in.txt'), '-o', join(root, 'out2.txt')])
+    const records = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { pieces: number; translation: string })
+    expect(records[0]!.pieces).toBeGreaterThan(2)
+    // with --json, --output still gets the translation: the records' translations, line by line
+    expect(readFileSync(join(root, 'out2.txt'), 'utf8')).toBe(records.map((x) => x.translation + '\n').join(''))
   })
 
   it('T5: --to picks the task prefix; beam search runs', () => {
