@@ -75,7 +75,7 @@ export default class Translate extends BaseCommand {
       for (const input of inputs) {
         let bar: Progress | undefined
         const text = input.name === 'TEXT' && !input.text.endsWith('\n') ? input.text + '\n' : input.text
-        await translateDocument(translator, text, {
+        const r = await translateDocument(translator, text, {
           layout: flags.layout, batchSize: flags['batch-size'],
           // --output gets the translation, with --json too (the records still go to stdout)
           onText: flags.output ? (t) => collected.push(t) : flags.json ? undefined : (t) => this.out(t),
@@ -83,6 +83,7 @@ export default class Translate extends BaseCommand {
           onProgress: (done, total) => { bar ??= createProgress(`translate ${input.name}`, total, flags.progress); bar.update(done) },
         })
         bar?.finish()
+        if (r.cut) this.note(`llm translate: warning: ${input.name}: ${r.cut} of ${r.pieces} pieces stopped at the token limit, their translations cut (hint: raise --max-tokens)`)
       }
       if (flags.output) writeFileAtomic(flags.output, collected.join(''))
     } finally {

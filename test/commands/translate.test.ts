@@ -34,12 +34,12 @@ describe('llm translate', () => {
     expect(lines[4]).toBe('')
   })
 
-  it('--json: one object per input line with source, translation, tokens and timings', () => {
+  it('--json: one object per input line with source, translation, tokens, timings and finish_reason', () => {
     const r = runCli(['translate', '-m', marian, '--max-tokens', '6', '--json'], { input: 'One.\n\nTwo.\n' })
     expect(r.code).toBe(0)
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(rows.map((x) => [x.line, x.source])).toEqual([[1, 'One.'], [2, ''], [3, 'Two.']])
-    expect(Object.keys(rows[0]!).sort()).toEqual(['line', 'ms', 'pieces', 'source', 'tokens', 'translation'])
+    expect(Object.keys(rows[0]!).sort()).toEqual(['finish_reason', 'line', 'ms', 'pieces', 'source', 'tokens', 'translation'])
     expect((rows[0]!.tokens as { source: number }).source).toBe(loadMarianTokenizer(marian).encode('>>fra<< One.', { addSpecialTokens: true }).length)
   })
 

@@ -136,9 +136,11 @@ export class DecoderTranslator implements Translator {
     const eos = new Set(m.eosTokenIds)
     return hyps.map((h, i) => {
       let text = m.tokenizer.decode(h.tokens.filter((t) => !eos.has(t)), { skipSpecialTokens: true })
-      for (const s of this.stop) { const at = text.indexOf(s); if (at >= 0) text = text.slice(0, at) }
+      // a stop string ends the translation where it starts: then nothing was cut, whatever followed
+      let finishReason = h.finishReason
+      for (const s of this.stop) { const at = text.indexOf(s); if (at >= 0) { text = text.slice(0, at); finishReason = 'eos' } }
       if (this.kind === 'chat') text = text.replace(/\s*\n\s*/g, ' ')
-      return { text: text.trim(), sourceTokens: prompts[i]!.length, outputTokens: h.tokens.length, finishReason: h.finishReason }
+      return { text: text.trim(), sourceTokens: prompts[i]!.length, outputTokens: h.tokens.length, finishReason }
     })
   }
 

@@ -19,6 +19,8 @@ export interface UnitRecord {
   tokens: { source: number; translation: number }
   /** the unit's share of its batches' wall time */
   ms: number
+  /** 'length' when a piece stopped at the token limit (its translation is cut), else 'stop' */
+  finish_reason: 'stop' | 'length'
 }
 
 export interface TranslateDocumentOptions {
@@ -38,6 +40,8 @@ export interface DocumentResult {
   text: string
   units: UnitRecord[]
   pieces: number
+  /** pieces that stopped at the token limit */
+  cut: number
   seconds: number
 }
 
@@ -58,6 +62,7 @@ export async function translateDocument(t: Translator, input: string, o: Transla
   const units: UnitRecord[] = []
   const out: string[] = []
   let done = 0
+  let cut = 0
   const emit = (s: string): void => { if (s) { out.push(s); o.onText?.(s) } }
   emit(doc.head)
   o.onProgress?.(0, total)
@@ -66,7 +71,7 @@ export async function translateDocument(t: Translator, input: string, o: Transla
     const jobs = slice.flatMap((u, ui) => u.pieces.map((p, pi) => ({ ui, pi, text: p, n: t.countTokens(p) })))
     jobs.sort((a, b) => a.n - b.n)
     const results = slice.map((u) => u.pieces.map(() => ''))
-    const tokens = slice.map(() => ({ source: 0, translation: 0, ms: 0 }))
+    const tokens = slice.map(() => ({ source: 0, translation: 0, ms: 0, cut: 0 }))
     for (let b = 0; b < jobs.length; b += batchSize) {
       const batch = jobs.slice(b, b + batchSize)
       const tb = performance.now()
@@ -77,6 +82,7 @@ export async function translateDocument(t: Translator, input: string, o: Transla
         tokens[j.ui]!.source += res[k]!.sourceTokens
         tokens[j.ui]!.translation += res[k]!.outputTokens
         tokens[j.ui]!.ms += ms
+        if (res[k]!.finishReason === 'length') { tokens[j.ui]!.cut++; cut++ }
       })
       done += batch.length
       o.onProgress?.(done, total)
@@ -87,13 +93,14 @@ export async function translateDocument(t: Translator, input: string, o: Transla
       const record: UnitRecord = {
         line: u.line, source: u.source, translation: u.pieces.length ? joinDocument({ head: '', units: [u], separators: [''] }, [results[i]!], { noSpaces }).trim() : '',
         pieces: u.pieces.length, tokens: { source: tokens[i]!.source, translation: tokens[i]!.translation }, ms: Math.round(tokens[i]!.ms * 10) / 10,
+        finish_reason: tokens[i]!.cut ? 'length' : 'stop',
       }
       units.push(record)
       o.onUnit?.(record)
     })
     emit(text)
   }
-  return { text: out.join(''), units, pieces: total, seconds: (performance.now() - t0) / 1000 }
+  return { text: out.join(''), units, pieces: total, cut, seconds: (performance.now() - t0) / 1000 }
 }
 
 /** an Intl.Segmenter locale for a language code ('fra_Latn' → 'fr'), default English */
