@@ -18,7 +18,7 @@ export interface OpenSqliteOptions {
   readonly?: boolean
   /** run right after opening, before the first statement (loading an extension) */
   setup?: (db: Db) => void
-  /** what the file is, for messages: 'database', 'index' */
+  /** what the file is, for messages: 'database', 'index database' */
   what: string
   /** the hint when the file cannot be opened at all */
   openHint?: string
