@@ -62,9 +62,11 @@ console.error(`train pairs ${train.length}, held-out pairs ${hen.length} (${new 
 EOF
 
 log "1. pretrain ${LAYERS}L d${DIM} ${HEADS}H seq ${SEQ} batch ${BATCH}, ${STEPS} steps"
+# wall seconds of each training phase, kept in the run folder (a resumed phase adds to it)
+timed() { local f="$1"; shift; local t0; t0=$(date +%s); "$@"; echo $(( $(date +%s) - t0 + $(cat "$f" 2>/dev/null || echo 0) )) > "$f.tmp" && mv "$f.tmp" "$f"; }
 done_steps() { [ -f "$1/checkpoint/state.json" ] && node -e 'console.log(require(process.argv[1]).step ?? 0)' "$1/checkpoint/state.json" || echo 0; }
 resume=(); [ "$(done_steps "$WORK/base")" -gt 0 ] && resume=(--resume)
-[ "$(done_steps "$WORK/base")" -ge "$STEPS" ] && log "   (kept: $WORK/base is at step $STEPS)" || llm pretrain --data "$WORK/train.jsonl" --tokenizer bpe:8192 --out "$WORK/base" "${resume[@]}" \
+[ "$(done_steps "$WORK/base")" -ge "$STEPS" ] && log "   (kept: $WORK/base is at step $STEPS)" || timed "$WORK/pretrain.seconds" llm pretrain --data "$WORK/train.jsonl" --tokenizer bpe:8192 --out "$WORK/base" "${resume[@]}" \
   --layers "$LAYERS" --dim "$DIM" --heads "$HEADS" --seq-len "$SEQ" --batch-size "$BATCH" --tie \
   --steps "$STEPS" --lr "$LR" --warmup 200 --val-fraction 0.01 --eval-every 500 --eval-steps 10 \
   --checkpoint-every 500 --threads "$THREADS" --progress jsonl 2> >(thin >&2)
@@ -73,7 +75,7 @@ model="$WORK/base"
 if [ "$FT_STEPS" -gt 0 ]; then
   log "2. finetune (full, loss on the French side) ${FT_STEPS} steps"
   ftresume=(); [ "$(done_steps "$WORK/ft")" -gt 0 ] && ftresume=(--resume)
-  [ "$(done_steps "$WORK/ft")" -ge "$FT_STEPS" ] && log "   (kept: $WORK/ft is at step $FT_STEPS)" || llm finetune "${ftresume[@]}" --model "$WORK/base" --data "$WORK/pairs.jsonl" --method full --train-on outputs --on-overflow drop --seq-len "$SEQ" \
+  [ "$(done_steps "$WORK/ft")" -ge "$FT_STEPS" ] && log "   (kept: $WORK/ft is at step $FT_STEPS)" || timed "$WORK/finetune.seconds" llm finetune "${ftresume[@]}" --model "$WORK/base" --data "$WORK/pairs.jsonl" --method full --train-on outputs --on-overflow drop --seq-len "$SEQ" \
     --batch-size "$BATCH" --steps "$FT_STEPS" --lr 3e-4 --out "$WORK/ft" --threads "$THREADS" --progress jsonl 2> >(thin >&2)
   model="$WORK/ft"
 fi
@@ -100,6 +102,9 @@ log "4. eval (held-out Tatoeba, FLORES-200 devtest, TICO-19 test)"
 read -r hb hc hn < <(score --src "$WORK/heldout.en" --ref "$WORK/heldout.fr")
 read -r fb fc fn < <(score flores200_en_fr)
 read -r tb tc tn < <(score tico19_en_fr)
+minutes() { [ -f "$1" ] && echo "$(( ($(cat "$1") + 30) / 60 )) min" || echo "(not timed)"; }
+val_loss() { node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").map(JSON.parse).filter(r=>r.val_loss!==undefined);console.log(l.length?l[l.length-1].val_loss.toFixed(3):"n/a")' "$1/metrics.jsonl"; }
+limit_note=""; [ "$EVAL_LIMIT" -gt 0 ] && limit_note=", first $EVAL_LIMIT sentences"
 params=$(node -e 'const c=require(process.argv[1]);const V=c.vocab_size,C=c.hidden_size,L=c.num_hidden_layers,F=c.intermediate_size;console.log(((V*C+L*(4*C*C+3*C*F))/1e6).toFixed(1))' "$OUT/config.json")
 cat > "$OUT/README.md" <<EOF
 # translate-en-fr
@@ -117,7 +122,15 @@ from the Tatoeba project (https://tatoeba.org), licensed CC-BY 2.0 (France). 2% 
 sentences (with all their French translations) were held out and never trained on. No FLORES-200,
 TICO-19 or Multi30k data was used for training.
 
-## Scores (\`llm eval\`, sacrebleu 2.0-equivalent corpus BLEU / chrF2${EVAL_LIMIT:+, first $EVAL_LIMIT sentences})
+## Training
+
+On the machine that built it ($(nproc) CPU cores, ${THREADS} threads, onnxruntime CPU): \`llm pretrain\`
+(sequence ${SEQ}, batch ${BATCH}, peak learning rate ${LR}, cosine) $(minutes "$WORK/pretrain.seconds"), validation loss
+$(val_loss "$WORK/base"); \`llm finetune --method full\` (learning rate 3e-4) $(minutes "$WORK/finetune.seconds"), validation loss
+$( [ "$FT_STEPS" -gt 0 ] && val_loss "$WORK/ft" || echo "n/a"). Stored as float16 (\`llm convert --outtype f16\`:
+safetensors and ONNX initializers; computed in float32): $(du -sm "$OUT" | cut -f1) MB in all.
+
+## Scores (\`llm eval\`, sacrebleu 2.0-equivalent corpus BLEU / chrF2${limit_note}, beam search as shipped)
 
 | test set | sentences | BLEU | chrF |
 |---|---|---|---|
