@@ -66,10 +66,15 @@ export const samplingFlag = (name: SamplingFlagName, description: string) => flo
 export const progressFlag = () =>
   Flags.option({ options: ['auto', 'bar', 'jsonl', 'none'] as const, description: 'progress on stderr', default: 'auto' })()
 
-/** `--device`, `--threads` and `--adapter`, for the commands that run a model through onnxruntime. */
-export const runtimeFlags = () => ({
+/** `--device` and `--threads`: every command that runs a model through onnxruntime (embedders too). */
+export const deviceFlags = () => ({
   device: Flags.string({ description: 'cpu, cuda, webgpu, dml, coreml or auto', default: 'cpu' }),
   threads: intFlag({ description: 'CPU threads for onnxruntime (default: all cores)', min: 1 }),
+})
+
+/** deviceFlags plus `--adapter` and `--dtype`: the commands that load a generating model (core/model/load.ts). */
+export const runtimeFlags = () => ({
+  ...deviceFlags(),
   adapter: Flags.string({ description: 'a PEFT LoRA adapter to run on top of the model (merged into its safetensors in memory)' }),
   dtype: Flags.option({ options: ['fp32', 'fp16', 'int8', 'q4'] as const, description: 'which ONNX file of the folder to run: onnx/model.onnx, model_fp16, model_int8 or model_q4 (as transformers.js names them; default: the first one present, fp32 first)' })(),
 })

@@ -43,7 +43,7 @@ export default class Ask extends BaseCommand {
     const sampling = samplingFromFlags(flags)
     const device = parseDevice(flags.device)
     const hits = await withIndex({ name: flags.index, db: flags.db }, flags.mode, { device, threads: flags.threads }, (index, embedder, mode) => search(index, question, { k: flags.k, mode, embedder }))
-    const model = await Model.load(flags.model, { device, threads: flags.threads })
+    const model = await Model.load(flags.model, { device, threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype })
     try {
       const r = await ask(model, question, hits, { maxTokens: flags['max-tokens'], sampling, minSimilarity })
       if (flags.json) { this.outJson(r); return }

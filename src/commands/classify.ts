@@ -59,7 +59,7 @@ export default class Classify extends BaseCommand {
       if (stdin === undefined) throw usageError('missing TEXT', { where: 'TEXT', hint: 'give a text, --input FILE, or pipe lines / JSON Lines on stdin' })
       records = readRecords(stdin, 'stdin', flags['text-field'], stdin.trimStart().startsWith('{') ? 'jsonl' : 'txt')
     }
-    const model = await Model.load(flags.model, { device: parseDevice(flags.device), threads: flags.threads })
+    const model = await Model.load(flags.model, { device: parseDevice(flags.device), threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype })
     try {
       let bar: Progress | undefined
       const results = await classify(model, records.map((r) => r.text), {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Args, Flags } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { intFlag, runtimeFlags } from '../cli/flags.js'
+import { intFlag, deviceFlags } from '../cli/flags.js'
 import { fileError, usageError } from '../core/errors.js'
 import { readRecords } from '../core/classify/index.js'
 import { openEmbedder } from '../core/embed/index.js'
@@ -29,7 +29,7 @@ export default class Cluster extends BaseCommand {
     seed: intFlag({ description: 'k-means++ seed', default: 0, min: 0 }),
     top: intFlag({ description: 'central texts shown per cluster', default: 3, min: 1 }),
     'text-field': Flags.string({ description: 'JSONL field / CSV column holding the text', default: 'text' }),
-    ...runtimeFlags(),
+    ...deviceFlags(),
   }
 
   async run(): Promise<void> {

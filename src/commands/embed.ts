@@ -1,6 +1,6 @@
 import { Args, Flags } from '../cli/oclif.js'
 import { BaseCommand } from '../cli/base-command.js'
-import { intFlag, runtimeFlags } from '../cli/flags.js'
+import { intFlag, deviceFlags } from '../cli/flags.js'
 import { readPipedStdin } from '../cli/stdin.js'
 import { usageError } from '../core/errors.js'
 import { openEmbedder } from '../core/embed/index.js'
@@ -32,7 +32,7 @@ export default class Embed extends BaseCommand {
     'no-normalize': Flags.boolean({ description: 'skip L2 normalisation', default: false }),
     'text-field': Flags.string({ description: 'JSON Lines field holding the text', default: 'text' }),
     'batch-size': intFlag({ description: 'texts per forward pass', default: 16, min: 1 }),
-    ...runtimeFlags(),
+    ...deviceFlags(),
   }
 
   async run(): Promise<void> {

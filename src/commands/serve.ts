@@ -47,7 +47,7 @@ export default class Serve extends BaseCommand {
     const server = await startServe({
       models: flags.model ?? [], embedModels: flags['embed-model'], host: flags.host, port: flags.port, apiKey, insecure: flags.insecure,
       parallel: flags.parallel, queue: flags.queue, maxBodyBytes: flags['max-body'], log: flags.log,
-      device: parseDevice(flags.device), threads: flags.threads, onInfo: (l) => this.note(l),
+      device: parseDevice(flags.device), threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype, onInfo: (l) => this.note(l),
       onLogError: (e) => this.note(`llm serve: warning: request not logged: ${e.message}`),
     })
     const models = server.opts.pools.map((p) => p.id)

@@ -83,7 +83,7 @@ export default class Summarize extends BaseCommand {
       chunkTokens: flags['chunk-tokens'], overlapTokens: flags.overlap, fanIn: flags['fan-in'], maxLevels: flags['max-levels'],
       template: flags.template ? resolveTemplate(flags.template) : undefined, params: parseParams(flags.param),
       sampling: { temperature: flags.temperature, seed: flags.seed },
-      device: parseDevice(flags.device), threads: flags.threads, adapter: flags.adapter,
+      device: parseDevice(flags.device), threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype,
       onNote: (l) => (last ? last.log(`llm summarize: ${l}`) : this.note(`llm summarize: ${l}`)),
       onEvent: (e) => {
         const label = e.level === 1 ? `summarize ${e.phase}` : `summarize ${e.phase} L${e.level}`

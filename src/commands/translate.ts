@@ -69,7 +69,7 @@ export default class Translate extends BaseCommand {
     if (flags.output && inputs.length > 1) throw usageError('--output takes one input', { where: '--output', hint: 'translate the files one at a time, or leave out --output' })
     const template = flags.template === undefined ? undefined : resolveTemplate(flags.template)
     if (!template && flags.param?.length) throw usageError('-p sets template variables: give a template with -t', { where: '-p' })
-    const translator = await openTranslator(flags.model, { from: flags.from, to: flags.to, device, threads: flags.threads, adapter: flags.adapter, decode, template, params: parseParams(flags.param) })
+    const translator = await openTranslator(flags.model, { from: flags.from, to: flags.to, device, threads: flags.threads, adapter: flags.adapter, dtype: flags.dtype, decode, template, params: parseParams(flags.param) })
     const collected: string[] = []
     try {
       for (const input of inputs) {

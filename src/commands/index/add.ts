@@ -1,6 +1,6 @@
 import { Args, Flags } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
-import { intFlag, progressFlag, runtimeFlags } from '../../cli/flags.js'
+import { intFlag, progressFlag, deviceFlags } from '../../cli/flags.js'
 import { createProgress, type Progress } from '../../cli/progress.js'
 import { indexAdd } from '../../core/index/index.js'
 import { parseDevice } from '../../core/runtime/ort.js'
@@ -34,7 +34,7 @@ export default class IndexAdd extends BaseCommand {
     'text-field': Flags.string({ description: 'JSONL field holding the text', default: 'text' }),
     'batch-size': intFlag({ description: 'chunks per embedding forward pass', default: 16, min: 1 }),
     progress: progressFlag(),
-    ...runtimeFlags(),
+    ...deviceFlags(),
   }
 
   async run(): Promise<void> {

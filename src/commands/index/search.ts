@@ -1,6 +1,6 @@
 import { Args, Flags } from '../../cli/oclif.js'
 import { BaseCommand } from '../../cli/base-command.js'
-import { intFlag, runtimeFlags } from '../../cli/flags.js'
+import { intFlag, deviceFlags } from '../../cli/flags.js'
 import { readPipedStdin } from '../../cli/stdin.js'
 import { usageError } from '../../core/errors.js'
 import { indexSearch } from '../../core/index/index.js'
@@ -27,7 +27,7 @@ export default class IndexSearch extends BaseCommand {
     db: Flags.string({ description: 'index file instead of $LLM_HOME/index/NAME.sqlite' }),
     k: intFlag({ char: 'k', description: 'results to return', default: 5, min: 1, max: 4096 }),
     mode: Flags.option({ options: ['hybrid', 'bm25', 'vector'] as const, description: 'ranking (default: hybrid when the index has vectors, else bm25)' })(),
-    ...runtimeFlags(),
+    ...deviceFlags(),
   }
 
   async run(): Promise<void> {

@@ -11,6 +11,7 @@ import { WorkerGenerator } from '../generate/worker-client.js'
 import type { Generator } from '../generate/types.js'
 import { resolveModel } from '../model/resolve.js'
 import type { SessionOptions } from '../runtime/ort.js'
+import type { ModelDtype } from '../model/folder.js'
 import { lazyEmbedder, type EmbeddingsBackend } from './embeddings.js'
 import { ModelPool } from './pool.js'
 import { modelId } from '../store/paths.js'
@@ -31,6 +32,10 @@ export interface ServeOptions extends Omit<ServerOptions, 'pools'> {
   queue?: number
   device?: SessionOptions['device']
   threads?: number
+  /** a PEFT LoRA adapter run on top of the (one) served model; its embeddings stay the base model's */
+  adapter?: string
+  /** which ONNX file of each folder to run */
+  dtype?: ModelDtype
   /** more models that only embed (encoders): their ids join the served models' own embeddings */
   embedModels?: string[]
   onInfo?: (line: string) => void
@@ -40,6 +45,7 @@ export async function startServe(opts: ServeOptions): Promise<LlmServer> {
   checkBind(opts.host ?? DEFAULT_HOST, opts.apiKey, opts.insecure ?? false)
   const parallel = opts.parallel ?? 1
   const specs = opts.models.length ? opts.models : [undefined]
+  if (opts.adapter && specs.length > 1) throw usageError('--adapter goes with one model', { where: '--adapter', hint: 'serve one -m with its adapter, or merge the adapter first (llm finetune merge)' })
   const pools: ModelPool[] = []
   const embeddings: EmbeddingsBackend[] = []
   const opened: Generator[] = []
@@ -50,7 +56,7 @@ export async function startServe(opts: ServeOptions): Promise<LlmServer> {
       if (pools.some((p) => p.id === id)) throw usageError(`model '${id}' is given twice`, { where: '--model' })
       const gens: Generator[] = []
       for (let i = 0; i < parallel; i++) {
-        const g = await WorkerGenerator.open(dir, { device: opts.device, threads: opts.threads, onInfo: opts.onInfo })
+        const g = await WorkerGenerator.open(dir, { device: opts.device, threads: opts.threads, adapter: opts.adapter, dtype: opts.dtype, onInfo: opts.onInfo })
         opened.push(g)
         gens.push(g)
       }

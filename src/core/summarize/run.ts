@@ -26,6 +26,7 @@ export interface RunSummarizeOptions extends Omit<SummarizeOptions, 'method' | '
   threads?: number
   /** a PEFT LoRA adapter folded into the model in memory */
   adapter?: string
+  dtype?: LoadModelOptions['dtype']
   signal?: { readonly aborted: boolean }
 }
 
@@ -53,11 +54,13 @@ export async function runSummarize(text: string, opts: RunSummarizeOptions): Pro
   const base = { model: folder?.dir ?? null, template: null as string | null }
   if (choice.method === 'extractive') {
     if (opts.template) opts.onNote?.('-t is ignored by an extractive summary (it has no prompt)')
+    const unused = [opts.adapter && '--adapter', opts.dtype && '--dtype'].filter(Boolean)
+    if (unused.length) opts.onNote?.(`${unused.join(' and ')} ${unused.length > 1 ? 'are' : 'is'} ignored by an extractive summary (it runs no model, only its tokenizer)`)
     const r = await summarize(text, { ...opts, method: 'extractive' })
     return { ...r, ...base, context_length: folder?.contextLength ?? null, timings: { load_ms: 0, summarize_ms: r.timings.summarize_ms, total_ms: performance.now() - t0 } }
   }
   const l0 = performance.now()
-  const model = await Model.load(folder!.dir, { device: opts.device, threads: opts.threads, adapter: opts.adapter })
+  const model = await Model.load(folder!.dir, { device: opts.device, threads: opts.threads, adapter: opts.adapter, dtype: opts.dtype })
   const loadMs = performance.now() - l0
   try {
     const summarizer = createLmSummarizer(model, text, {

@@ -31,9 +31,10 @@ export async function openTranslator(spec: string | undefined, opts: OpenTransla
   const folder = readModelFolder(dir)
   if (folder.seq2seq) {
     if (opts.adapter) throw usageError('adapters are supported on decoder-only models only', { where: '--adapter', hint: `${dir} is an encoder-decoder model` })
+    if (opts.dtype && opts.dtype !== 'fp32') throw usageError(`${opts.dtype} weights are read for decoder-only models only`, { where: '--dtype', hint: `${dir} is an encoder-decoder model, run in fp32` })
     return Seq2SeqTranslator.open(folder, opts)
   }
-  const model = await Model.load(dir, { device: opts.device, threads: opts.threads, adapter: opts.adapter, env })
+  const model = await Model.load(dir, { device: opts.device, threads: opts.threads, adapter: opts.adapter, dtype: opts.dtype, env })
   try {
     return DecoderTranslator.open(model, opts)
   } catch (err) {

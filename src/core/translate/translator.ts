@@ -9,7 +9,7 @@
  * translate_config.json / generation_config.json).
  */
 import { beamSearch, greedySearch, resolveBeam, type BeamSettings, type Hypothesis, type SearchOptions, type StepModel } from '../generate/beam.js'
-import type { GenerationDefaults } from '../model/folder.js'
+import type { GenerationDefaults, ModelDtype } from '../model/folder.js'
 import type { PromptTemplate } from '../prompts/template.js'
 
 export type TranslatorKind = 'seq2seq' | 'prompt' | 'chat'
@@ -56,6 +56,8 @@ export interface OpenTranslatorOptions {
   threads?: number
   /** a PEFT LoRA adapter merged into a decoder-only model (Model.load's) */
   adapter?: string
+  /** which ONNX file of a decoder-only folder (Model.load's) */
+  dtype?: ModelDtype
   decode?: DecodeSettings
   /** chat models: the prompt template (default: the built-in 'translate') and its -p values */
   template?: PromptTemplate
