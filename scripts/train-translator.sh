@@ -102,6 +102,10 @@ log "4. eval (held-out Tatoeba, FLORES-200 devtest, TICO-19 test)"
 read -r hb hc hn < <(score --src "$WORK/heldout.en" --ref "$WORK/heldout.fr")
 read -r fb fc fn < <(score flores200_en_fr)
 read -r tb tc tn < <(score tico19_en_fr)
+# speed: the whole process on 200 held-out sentences, shipped settings (beam search) and greedy
+head -200 "$WORK/heldout.en" > "$WORK/speed.en"
+speed() { local t0 t1; t0=$(date +%s.%N); llm translate -i "$WORK/speed.en" "$@" > /dev/null; t1=$(date +%s.%N); node -e "console.log((200 / ($t1 - $t0)).toFixed(0))"; }
+beam_sps=$(speed); greedy_sps=$(speed --num-beams 1)
 minutes() { [ -f "$1" ] && echo "$(( ($(cat "$1") + 30) / 60 )) min" || echo "(not timed)"; }
 val_loss() { node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").map(JSON.parse).filter(r=>r.val_loss!==undefined);console.log(l.length?l[l.length-1].val_loss.toFixed(3):"n/a")' "$1/metrics.jsonl"; }
 limit_note=""; [ "$EVAL_LIMIT" -gt 0 ] && limit_note=", first $EVAL_LIMIT sentences"
@@ -137,6 +141,9 @@ safetensors and ONNX initializers; computed in float32): $(du -sm "$OUT" | cut -
 | Tatoeba held-out (everyday sentences, in-domain) | $hn | $hb | $hc |
 | FLORES-200 devtest eng_Latn→fra_Latn (news, hard) | $fn | $fb | $fc |
 | TICO-19 test en→fr (COVID-19 domain) | $tn | $tb | $tc |
+
+Speed on the $(nproc)-core machine that built it: \`llm translate -i FILE\` on 200 held-out sentences,
+${beam_sps} sentences/s with the shipped beam search, ${greedy_sps} greedy (whole process; BENCHMARKS.md, Translation).
 
 Small and trained on short everyday sentences: useful for simple sentences, weak on long,
 technical or news text.
