@@ -26,7 +26,7 @@ Every config field is checked first; a field that cannot be honoured is named. T
   static override flags = {
     from: Flags.string({ description: 'source format [default: hf for a folder, llama2c for a .bin file]', options: [...CONVERT_SOURCES] }),
     to: Flags.string({ description: 'target: hf (a folder with onnx/model.onnx) or gguf (one file for llama.cpp, from a Hugging Face folder)', options: [...CONVERT_TARGETS], default: 'hf' }),
-    outtype: Flags.string({ description: 'how weights are stored: --to gguf, the type of 2-D tensors [default: f16]; --to hf, the ONNX graph\'s initializers, f32 or f16 (half the files: graph initializers and safetensors as float16, computed in float32) [default: f32]', options: [...GGUF_OUTTYPES] }),
+    outtype: Flags.string({ description: 'how weights are stored: --to gguf, the type of 2-D tensors [default: f16]; --to hf, the ONNX graph\'s initializers, f32 or f16 (half the files: graph initializers, and the safetensors of a new --out folder, as float16; computed in float32) [default: f32]', options: [...GGUF_OUTTYPES] }),
     tokenizer: Flags.string({ char: 't', description: '--from llama2c: the model\'s tokenizer, SentencePiece .model or llama2.c tokenizer .bin' }),
     out: Flags.string({ char: 'o', description: 'output folder (must not exist or be empty, unless --force; --from hf: may be SRC); --to gguf: the .gguf file', required: true }),
     force: Flags.boolean({ description: 'replace OUT if it exists', default: false }),
