@@ -7,19 +7,10 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { uniforms as rng } from '../src/core/rng.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const sharedDir = resolve(here, '../..', '../shared') // dist/bench → repo → ../shared
-
-/** mulberry32: the same generator as test/helpers.ts `seededRandom` (copied: the bench build excludes test/) */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function cjkText(bytes: number, next: () => number): string {
   const emoji = ['😀', '👍🏽', '👩‍👩‍👧‍👦', '🇫🇷', '❤️', '🤷‍♂️', '🎉', '🚀', '✅', '1️⃣']

@@ -15,32 +15,13 @@ import { exportOnnx } from '../src/core/convert/onnx.js'
 import { convertToGguf, type GgufOuttype } from '../src/core/convert/gguf.js'
 import { quantizeModel } from '../src/core/quantize/index.js'
 import { BYTE_TO_CHAR } from '../src/tokenizer/hf/chars.js'
+import { normals, uniforms as rng } from '../src/core/rng.js'
 
 export const SMOLLM2_135M = {
   architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536,
   num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, head_dim: 64, hidden_act: 'silu',
   max_position_embeddings: 8192, rms_norm_eps: 1e-5, rope_theta: 100000, rope_scaling: null, tie_word_embeddings: true,
   attention_bias: false, mlp_bias: false, bos_token_id: 1, eos_token_id: 2, torch_dtype: 'float32', use_cache: true,
-}
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-function normal(n: number, std: number, r: () => number): Float32Array {
-  const out = new Float32Array(n)
-  for (let i = 0; i < n; i += 2) {
-    const u = Math.max(r(), 1e-12), v = r()
-    const m = Math.sqrt(-2 * Math.log(u)) * std
-    out[i] = m * Math.cos(2 * Math.PI * v)
-    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v)
-  }
-  return out
 }
 
 /** byte-level BPE: 3 specials, 256 bytes, then merges of random earlier tokens up to `V` */
@@ -74,7 +55,7 @@ function tokenizerJson(V: number, r: () => number): Record<string, unknown> {
 }
 
 /** bump when an artefact's recipe changes: a cache made by another version is rebuilt */
-const RECIPE = 'smollm2-135m-shape v2: int8 = MatMulNBits 8-bit blocks'
+const RECIPE = 'smollm2-135m-shape v3: weights from src/core/rng.ts; int8 = MatMulNBits 8-bit blocks'
 
 export interface DecodeModel { dir: string; gguf: Record<GgufOuttype, string> }
 
@@ -88,11 +69,12 @@ export function makeDecodeModel(cacheDir: string, opts: { fresh?: boolean; log?:
   mkdirSync(dir, { recursive: true })
   const c = SMOLLM2_135M
   const r = rng(135)
+  const z = normals(136)
   log('writing safetensors (135M random weights)…')
   const w = new Map<string, SafeTensor>()
   const put = (name: string, shape: number[], std: number | 'ones') => {
     const n = shape.reduce((a, b) => a * b, 1)
-    w.set(name, { dtype: 'F32', shape, data: std === 'ones' ? new Float32Array(n).fill(1) : normal(n, std, r) })
+    w.set(name, { dtype: 'F32', shape, data: std === 'ones' ? new Float32Array(n).fill(1) : Float32Array.from({ length: n }, () => std * z()) })
   }
   const C = c.hidden_size, F = c.intermediate_size, D = c.head_dim
   put('model.embed_tokens.weight', [c.vocab_size, C], 0.02)

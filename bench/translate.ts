@@ -21,6 +21,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { writeSafetensors, type SafeTensor } from '../src/core/safetensors.js'
+import { normals } from '../src/core/rng.js'
 import { marianConfigFromHf, marianWeightShapes } from '../src/kernels/seq2seq/index.js'
 import { exportSeq2SeqOnnx } from '../src/core/convert/seq2seq.js'
 import { DecoderTranslator, openTranslator, Seq2SeqTranslator, type Translator } from '../src/core/translate/index.js'
@@ -41,7 +42,7 @@ function sources(): string[] {
   return Array.from({ length: N }, (_, i) => lines[i % lines.length]!)
 }
 
-/** seeded normal weights (mulberry32 + Box-Muller), as the test fixtures build them */
+/** seeded normal weights (src/core/rng.ts normals) */
 function marianFolder(dir: string, size: { d: number; layers: number; ffn: number; heads: number }): void {
   mkdirSync(dir, { recursive: true })
   const tokDir = join(root, 'test/fixtures/tokenizer/marian')
@@ -52,9 +53,8 @@ function marianFolder(dir: string, size: { d: number; layers: number; ffn: numbe
     encoder_ffn_dim: size.ffn, decoder_ffn_dim: size.ffn, activation_function: 'swish', max_position_embeddings: 512, scale_embedding: true,
     share_encoder_decoder_embeddings: true, pad_token_id: V - 1, eos_token_id: 0, decoder_start_token_id: V - 1,
   }
-  let seed = 7
-  const rnd = (): number => { seed = (seed + 0x6d2b79f5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296 }
-  const normal = (n: number, std: number, mean = 0): Float32Array => Float32Array.from({ length: n }, () => mean + std * Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd()))
+  const z = normals(7)
+  const normal = (n: number, std: number, mean = 0): Float32Array => Float32Array.from({ length: n }, () => mean + std * z())
   const tensors = new Map<string, SafeTensor>()
   for (const [name, shape] of marianWeightShapes(marianConfigFromHf(config))) {
     const n = shape.reduce((a, b) => a * b, 1)

@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { Rng } from '../src/core/rng.js'
+import { uniforms } from '../src/core/rng.js'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** ../shared beside the checkout: real models, data and tools (see its README). */
@@ -124,8 +124,7 @@ export function runCli(args: string[], opts: { input?: string | Buffer; env?: Re
 
 /** The project's seeded generator (src/core/rng.ts) as a function, so a randomized failure reproduces: uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  const rng = Rng.fromSeed(seed >>> 0)
-  return () => rng.next()
+  return uniforms(seed >>> 0)
 }
 
 /** runCli, but asynchronous: for tests whose server (a local hub) lives in this process and must keep answering. */
@@ -141,3 +140,9 @@ export function runCliAsync(args: string[], env: Record<string, string>, input?:
   })
 }
 
+/** `llm convert` of ../shared's stories260K (llama2.c checkpoint + tok512.model) into `out`; fails the test if it fails. */
+export function convertStories260K(out: string): string {
+  const r = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', out])
+  expect(r.code, r.stderr).toBe(0)
+  return out
+}

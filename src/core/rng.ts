@@ -54,6 +54,27 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k))
 }
 
+/** Uniform draws in [0, 1) from the project's seeded generator, as a function. */
+export function uniforms(seed: number): () => number {
+  const rng = Rng.fromSeed(seed)
+  return () => rng.next()
+}
+
+/** Box–Muller standard normals from the project's seeded generator. */
+export function normals(seed: number): () => number {
+  const rng = Rng.fromSeed(seed)
+  let spare: number | undefined
+  return () => {
+    if (spare !== undefined) { const s = spare; spare = undefined; return s }
+    let u1 = 0
+    while (u1 === 0) u1 = rng.next()
+    const r = Math.sqrt(-2 * Math.log(u1))
+    const th = 2 * Math.PI * rng.next()
+    spare = r * Math.sin(th)
+    return r * Math.cos(th)
+  }
+}
+
 /** A fresh random seed for runs without `--seed` (reported so a run can be repeated). */
 export function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 32)

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { needs, repoRoot, runCli, SHARED, shared } from '../helpers.js'
+import { convertStories260K, needs, repoRoot, runCli, shared, SHARED } from '../helpers.js'
 
 const F = (name: string): string => join(repoRoot, 'test/fixtures/eval', name)
 
@@ -16,8 +16,7 @@ needs(SHARED).describe('llm eval (stories260K)', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'llm-eval-cli-'))
     model = join(dir, 'model')
-    const conv = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', model])
-    expect(conv.code, conv.stderr).toBe(0)
+    convertStories260K(model)
   }, 120_000)
   afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { beforeAll, expect, it } from 'vitest'
 import { Tokenizer as RefTokenizer } from 'tokenizers'
-import { hasShared, needs, repoRoot, runCli, SCRIPT, SHARED, shared } from '../helpers.js'
+import { convertStories260K, hasShared, needs, repoRoot, runCli, SCRIPT, shared, SHARED } from '../helpers.js'
 import { availableDevices } from '../../src/core/runtime/ort.js'
 import { overlayFolder, storiesOptimumFolder, tempDir } from '../core/model/fixtures.js'
 
@@ -129,8 +129,7 @@ needs(SCRIPT).describe('llm generate with a terminal on stdin', () => {
 needs(SHARED).describe('llm convert → llm generate (stories260K)', () => {
   it('reproduces golden_greedy_200.json token for token and char for char; matches transformers.js greedy', async () => {
     const out = join(tempDir(), 'stories260K')
-    const conv = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', out])
-    expect(conv.code, conv.stderr).toBe(0)
+    convertStories260K(out)
     const text = runCli(['generate', '-m', out, '--temperature', '0', '-n', '200', ''])
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout).toBe(golden!.expected_text)

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeRandomTinyBert } from '../fixtures/embed/tiny-bert.js'
-import { needs, runCli, seededRandom, shared, SHARED } from '../helpers.js'
+import { convertStories260K, needs, runCli, seededRandom, shared, SHARED } from '../helpers.js'
 import { autoK, kmeans, silhouette } from '../../src/core/cluster/index.js'
 
 let root = ''
@@ -81,8 +81,7 @@ needs(SHARED).describe('llm classify and llm ask (stories260K)', () => {
   let model = ''
   beforeAll(() => {
     model = join(root, 'stories')
-    const conv = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', model])
-    expect(conv.code, conv.stderr).toBe(0)
+    convertStories260K(model)
   }, 120_000)
 
   it('classify: one text, --json, batch JSONL/CSV in, JSONL out; empty labels is one line', () => {

@@ -6,7 +6,7 @@
  * Letters: C hidden, H query heads, KV key/value heads, D head size, F MLP width, V vocabulary.
  */
 import { LlmError } from '../../core/errors.js'
-import { Rng } from '../../core/rng.js'
+import { normals } from '../../core/rng.js'
 import type { ModelConfig } from './config.js'
 
 export interface ParamSpec { name: string; shape: number[] }
@@ -64,21 +64,6 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
   specs.push({ name: FINAL_NORM, shape: [C] })
   if (!c.tieWordEmbeddings) specs.push({ name: LM_HEAD, shape: [c.vocabSize, C] })
   return specs
-}
-
-/** Box–Muller standard normals from the project's seeded generator. */
-function normals(seed: number): () => number {
-  const rng = Rng.fromSeed(seed)
-  let spare: number | undefined
-  return () => {
-    if (spare !== undefined) { const s = spare; spare = undefined; return s }
-    let u1 = 0
-    while (u1 === 0) u1 = rng.next()
-    const r = Math.sqrt(-2 * Math.log(u1))
-    const th = 2 * Math.PI * rng.next()
-    spare = r * Math.sin(th)
-    return r * Math.cos(th)
-  }
 }
 
 /**

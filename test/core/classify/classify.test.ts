@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPrompt, calibrate, classify, contentFreePrior, CONTENT_FREE, DEFAULT_TEMPLATE, readFewShot, softmax } from '../../../src/core/classify/index.js'
 import { encodePair, macroF1, prefixToken, resolveTask, runTask } from '../../../src/core/eval/index.js'
 import { Model } from '../../../src/core/model/index.js'
-import { needs, PY, repoRoot, runCli, shared, SHARED, TORCH } from '../../helpers.js'
+import { convertStories260K, needs, PY, repoRoot, runCli, shared, SHARED, TORCH } from '../../helpers.js'
 
 
 describe('classification math', () => {
@@ -46,8 +46,7 @@ needs(TORCH, SHARED).describe('classify stories260K', () => {
   let model: Model
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'llm-classify-'))
-    const conv = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', join(dir, 'm')])
-    expect(conv.code, conv.stderr).toBe(0)
+    convertStories260K(join(dir, 'm'))
     model = await Model.load(join(dir, 'm'))
   }, 120_000)
   afterAll(async () => {

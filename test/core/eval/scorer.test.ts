@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Model } from '../../../src/core/model/index.js'
 import { buildInstances, encodePair, logSoftmaxAt, prefixToken, resolveTask, rollingWindows, runTask, scoreLoglikelihood } from '../../../src/core/eval/index.js'
-import { needs, PY, repoRoot, runCli, SHARED, shared, TORCH } from '../../helpers.js'
+import { convertStories260K, needs, PY, repoRoot, runCli, shared, SHARED, TORCH } from '../../helpers.js'
 
 
 describe('rollingWindows (lm-eval loglikelihood_rolling)', () => {
@@ -47,8 +47,7 @@ needs(SHARED).describe('scoring stories260K (llm convert)', () => {
   let model: Model
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'llm-eval-'))
-    const conv = runCli(['convert', shared('models/stories260K/stories260K.bin'), '--from', 'llama2c', '--tokenizer', shared('models/stories260K/tok512.model'), '--out', join(dir, 'm')])
-    expect(conv.code, conv.stderr).toBe(0)
+    convertStories260K(join(dir, 'm'))
     model = await Model.load(join(dir, 'm'))
   }, 120_000)
   afterAll(async () => {
