@@ -55,7 +55,7 @@ function tokenizerJson(V: number, r: () => number): Record<string, unknown> {
 }
 
 /** bump when an artefact's recipe changes: a cache made by another version is rebuilt */
-const RECIPE = 'smollm2-135m-shape v3: weights from src/core/rng.ts; int8 = MatMulNBits 8-bit blocks'
+const RECIPE = 'smollm2-135m-shape v4: weights from src/core/rng.ts; int8 = MatMulNBits 8-bit blocks; inference graph with fused projections and contrib norm/rotary'
 
 export interface DecodeModel { dir: string; gguf: Record<GgufOuttype, string> }
 

@@ -8,7 +8,9 @@
  *   a = norm(h);  q, k, v = proj(a)  (one fused qkv_proj for Phi-3, biases where the config says)
  *   h = h + o_proj(attention(rope(q), rope(k), v))
  *   m = norm(h);  h = h + down_proj(act(gate_proj(m)) · up_proj(m))   (fused gate_up_proj: Phi-3)
- * then logits = lm_head(norm(h)) (lm_head = the embedding when tied).
+ * then logits = lm_head(norm(h)) (lm_head = the embedding when tied). Each residual add is paired
+ * with the norm that follows it (`addNorm`) and the projections of one input are asked for
+ * together (`linears`), so the inference emitter can run each pair as one node.
  *
  * Activations are rows [N, width] (N tokens); the emitter owns batch/time layout, RoPE tables,
  * masks and the cache inside `attention`.
@@ -21,11 +23,17 @@ export interface Ops<V> {
   embed(weight: string, scale: number): V
   /** x [N, in] @ W[out, in]ᵀ (+ b): `module` names the HF module (`….q_proj`; weight = module + '.weight') */
   linear(x: V, module: string, bias: boolean): V
+  /**
+   * the projections of one input, [x @ W_mᵀ (+ b_m) for m in modules]; `fused` names the module
+   * they form together (Phi-3's spelling: qkv_proj, gate_up_proj) should the emitter fuse them
+   */
+  linears(x: V, modules: string[], bias: boolean, fused: string): V[]
   /** RMSNorm over the last axis, scaled by (offset + w) */
   rmsNorm(x: V, weight: string, eps: number, offset: 0 | 1): V
+  /** [h + delta, rmsNorm(h + delta)]: a residual add and the norm after it */
+  addNorm(h: V, delta: V, weight: string, eps: number, offset: 0 | 1): [V, V]
   /** act(gate) · up, elementwise */
   gatedAct(gate: V, up: V, act: Activation): V
-  add(a: V, b: V): V
   /** split the last axis into pieces of these widths */
   split(x: V, widths: number[]): V[]
   /** causal self-attention of layer i (RoPE, window, cache inside): q [N, H·D], k/v [N, KV·D] → [N, H·D] */
@@ -45,20 +53,22 @@ export function decoderForward<V>(c: ModelConfig, ops: Ops<V>): ForwardResult<V>
   const qRows = c.numHeads * c.headDim
   const kvRows = c.numKvHeads * c.headDim
   const norm = (x: V, w: string) => ops.rmsNorm(x, w, c.rmsNormEps, c.normOffset)
+  const addNorm = (x: V, delta: V, w: string) => ops.addNorm(x, delta, w, c.rmsNormEps, c.normOffset)
   let h = ops.embed(EMBED, c.embedScale)
+  let a = norm(h, layerWeights(c, 0).inputNorm)
   for (let i = 0; i < c.numLayers; i++) {
     const w = layerWeights(c, i)
-    const a = norm(h, w.inputNorm)
     const [q, k, v] = c.fused
       ? ops.split(ops.linear(a, w.qkv, c.qkvBias), [qRows, kvRows, kvRows])
-      : [ops.linear(a, w.q, c.qkvBias), ops.linear(a, w.k, c.qkvBias), ops.linear(a, w.v, c.qkvBias)]
-    h = ops.add(h, ops.linear(ops.attention(i, q, k, v), w.o, c.oBias))
-    const m = norm(h, w.postNorm)
+      : ops.linears(a, [w.q, w.k, w.v], c.qkvBias, w.qkv)
+    let m: V
+    ;[h, m] = addNorm(h, ops.linear(ops.attention(i, q, k, v), w.o, c.oBias), w.postNorm)
     const [gate, up] = c.fused
       ? ops.split(ops.linear(m, w.gateUp, c.mlpBias), [c.intermediateSize, c.intermediateSize])
-      : [ops.linear(m, w.gate, c.mlpBias), ops.linear(m, w.up, c.mlpBias)]
-    h = ops.add(h, ops.linear(ops.gatedAct(gate, up, c.activation), w.down, c.mlpBias))
+      : ops.linears(m, [w.gate, w.up], c.mlpBias, w.gateUp)
+    const next = i + 1 < c.numLayers ? layerWeights(c, i + 1).inputNorm : FINAL_NORM
+    ;[h, a] = addNorm(h, ops.linear(ops.gatedAct(gate, up, c.activation), w.down, c.mlpBias), next)
   }
-  const hidden = norm(h, FINAL_NORM)
+  const hidden = a
   return { hidden, logits: ops.head(hidden, c.tieWordEmbeddings ? EMBED : LM_HEAD) }
 }

@@ -73,6 +73,10 @@ class TrainOps implements Ops<Value> {
     return bias ? addBias(t, y, this.param(`${module}.bias`)) : y
   }
 
+  linears(x: Value, modules: string[], bias: boolean): Value[] {
+    return modules.map((m) => this.linear(x, m, bias))
+  }
+
   head(x: Value, weight: string): Value {
     return linear(this.t, x, this.param(weight))
   }
@@ -85,8 +89,9 @@ class TrainOps implements Ops<Value> {
     return act === 'silu' ? siluGate(this.t, gate, up) : geluTanhGate(this.t, gate, up)
   }
 
-  add(a: Value, b: Value): Value {
-    return add(this.t, a, b)
+  addNorm(h: Value, delta: Value, weight: string, eps: number, offset: 0 | 1): [Value, Value] {
+    const sum = add(this.t, h, delta)
+    return [sum, this.rmsNorm(sum, weight, eps, offset)]
   }
 
   split(x: Value, widths: number[]): Value[] {

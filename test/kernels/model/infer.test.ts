@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ModelSession, tensor, type Tensor } from '../../../src/core/runtime/ort.js'
 import { readSafetensors } from '../../../src/core/safetensors.js'
@@ -155,10 +157,30 @@ needs(TORCH, SHARED).describe('decoder graph (llama) vs the PyTorch reference (t
     }
   })
 
+  it('runs in onnxruntime-web (the WASM build transformers.js ships), contrib ops included, with the PyTorch logits', async () => {
+    // transformers.js' own copy, the one a browser user of the folder gets
+    const fromTjs = createRequire(createRequire(import.meta.url).resolve('@huggingface/transformers'))
+    const web = await import(pathToFileURL(fromTjs.resolve('onnxruntime-web')).href.replace(/ort\.[^/]*$/, 'ort.node.min.mjs'))
+    web.env.wasm.numThreads = 1
+    const c = gqa.config
+    const i64w = (rows: number[][]) => new web.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length])
+    const feeds: Record<string, unknown> = {
+      input_ids: i64w(gqa.ids),
+      attention_mask: i64w(gqa.ids.map((r) => r.map(() => 1))),
+      position_ids: i64w(gqa.ids.map((r) => r.map((_, j) => j))),
+    }
+    for (let i = 0; i < c.numLayers; i++) for (const k of ['key', 'value']) feeds[`past_key_values.${i}.${k}`] = new web.Tensor('float32', new Float32Array(0), [2, c.numKvHeads, 0, c.headDim])
+    const s = await web.InferenceSession.create(readFileSync(join(gqa.dir, 'onnx/model.onnx')), { executionProviders: ['wasm'] })
+    const logits = (await s.run(feeds)).logits.data as Float32Array
+    const { diff } = maxDiff(logits, 0, gqa.logits, 0, gqa.logits.length)
+    expect(diff, `onnxruntime-web max |Δlogit| ${diff}`).toBeLessThan(1e-4)
+    await s.release()
+  })
+
   it('declares the Optimum / transformers.js inputs and outputs with named dims', () => {
     const info = readModel(readFileSync(join(gqa.dir, 'onnx/model.onnx')))
     const c = gqa.config
-    expect(info.opsets).toEqual([{ domain: '', version: 17 }])
+    expect(info.opsets).toEqual([{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }])
     expect(info.inputs.slice(0, 3)).toEqual([
       { name: 'input_ids', dtype: 'int64', dims: ['batch_size', 'sequence_length'] },
       { name: 'attention_mask', dtype: 'int64', dims: ['batch_size', 'total_sequence_length'] },
@@ -169,8 +191,13 @@ needs(TORCH, SHARED).describe('decoder graph (llama) vs the PyTorch reference (t
     expect(info.outputs[0]).toEqual({ name: 'logits', dtype: 'float32', dims: ['batch_size', 'sequence_length', c.vocabSize] })
     expect(info.outputs.map((v) => v.name).slice(1, 3)).toEqual(['present.0.key', 'present.0.value'])
     expect(info.outputs.at(-1)).toEqual({ name: 'last_hidden_state', dtype: 'float32', dims: ['batch_size', 'sequence_length', c.hiddenSize] })
-    expect(new Set(info.nodes.map((n) => n.domain))).toEqual(new Set(['']))
-    expect(info.initializers.map((t) => t.name)).toContain('model.layers.1.mlp.down_proj.weight')
+    // onnxruntime's contrib ops, only these (in every build transformers.js runs on)
+    expect(new Set(info.nodes.filter((n) => n.domain).map((n) => `${n.domain}.${n.opType}`))).toEqual(new Set(['com.microsoft.SkipSimplifiedLayerNormalization', 'com.microsoft.RotaryEmbedding']))
+    const names = info.initializers.map((t) => t.name)
+    expect(names).toContain('model.layers.1.mlp.down_proj.weight')
+    // q/k/v and gate/up run as one Gemm each on the concatenated rows
+    expect(names).toEqual(expect.arrayContaining(['model.layers.1.self_attn.qkv_proj.weight', 'model.layers.1.mlp.gate_up_proj.weight']))
+    expect(names.filter((n) => /\.(q|k|v|gate|up)_proj\./.test(n))).toEqual([])
   })
 
   it('refuses missing or mis-shaped weights, naming the tensor', () => {
