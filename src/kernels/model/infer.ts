@@ -1,6 +1,6 @@
 /**
  * Emitter (a): the inference graph of `decoderForward`, with a KV cache, in the Optimum /
- * transformers.js layout, standard ONNX ops only:
+ * transformers.js layout:
  *
  *   inputs   input_ids [batch_size, sequence_length] int64
  *            attention_mask [batch_size, total_sequence_length] int64
@@ -13,18 +13,21 @@
  * transformers.js builds its first (empty) cache from the input metadata, so the past dims are
  * named `batch_size` / `past_sequence_length` and heads / head size kept numeric.
  *
- * Standard ONNX ops plus three of onnxruntime's com.microsoft contrib ops, each checked against
- * the standard-op spelling it replaces and all in every onnxruntime build transformers.js runs on
- * (node, web): SkipSimplifiedLayerNormalization (residual add + the RMSNorm after it),
- * RotaryEmbedding (on per-token cos/sin rows, so any position and partial rotary work) — and
- * the q/k/v and gate/up projections of one input run as one Gemm on their weights concatenated
- * (initializers `…qkv_proj.weight`, `…gate_up_proj.weight`, Phi-3's names) then Split. A decode
- * step of a 30-layer model is ~30% fewer nodes than the standard-op graph (onnxruntime spends
- * a few µs per node, which on small models and quantized weights is a large share of a token).
+ * Standard ONNX ops plus two of onnxruntime's com.microsoft contrib ops, which onnxruntime-node
+ * and onnxruntime-web (the WASM build transformers.js ships) both run — the graph is tested against
+ * PyTorch's logits for every family in onnxruntime-node, and for Llama in onnxruntime-web:
+ * SkipSimplifiedLayerNormalization (a residual add and the RMSNorm after it) and RotaryEmbedding
+ * (on per-token cos/sin rows, so any position and partial rotary work). The q/k/v and gate/up
+ * projections of one input run as one Gemm on their weights concatenated (initializers
+ * `…qkv_proj.weight`, `…gate_up_proj.weight`, Phi-3's names), then Split. A decode step of the
+ * 135M SmolLM2 shape is 903 nodes after onnxruntime's own fusions, against 1,202 for the
+ * standard-op spelling: onnxruntime spends microseconds per node, which on small models and
+ * quantized weights is a large share of a token.
+ *
  * Letters: B batch, S new tokens, P cached tokens, T = P + S, N = B·S rows, C hidden, H query
  * heads, KV key/value heads, G = H/KV, D head size, R rotary dims, V vocab. Activations between
  * blocks are rows [N, C] (layers.ts). Weights are float32 initializers under their Hugging Face names
- (fused projections under the fused module's name).
+ * (fused projections under the fused module's name).
  */
 import { LlmError } from '../../core/errors.js'
 import { tensorToFloat32, type SafeTensor } from '../../core/safetensors.js'
@@ -113,7 +116,7 @@ class InferOps implements Ops<string> {
   readonly bs: string
   /** per-token rows [N, R/2] and the row of each token [B, S], for RotaryEmbedding */
   private readonly rope: { cos: string; sin: string; rows: string }
-  /** window → bool [B, 1, 1, S, T] mask of visible keys */
+  /** window → bool [B, 1, G·S, T] mask of visible keys */
   private readonly visible = new Map<number, string>()
 
   constructor(private readonly g: Graph, private readonly c: ModelConfig, private readonly w: GraphWeights, private readonly ids: string, private readonly mask: string, positions: string) {
@@ -164,10 +167,10 @@ class InferOps implements Ops<string> {
   }
 
   /**
-   * Grouped-query attention with a KV cache. Query heads are grouped [B, KV, G, S, D] (head
-   * h = kv·G + r uses KV head h / G, as transformers' repeat_kv) and multiplied with K/V
-   * unsqueezed to [B, KV, 1, ·, ·]: MatMul broadcasts over G, nothing is repeated (onnxruntime
-   * folds the scale and the key transpose into one FusedMatMul).
+   * Grouped-query attention with a KV cache. The G query heads sharing a KV head are stacked as
+   * rows, q [B, KV, G·S, D] (head h = kv·G + r uses KV head h / G, as transformers' repeat_kv), so
+   * each cached key and value is read once by a plain batched MatMul: nothing is repeated or
+   * broadcast (onnxruntime folds the scale and the key transpose into one FusedMatMul).
    */
   attention(layer: number, qRows: string, kRows: string, vRows: string): string {
     const g = this.g
@@ -177,15 +180,13 @@ class InferOps implements Ops<string> {
     const q = this.applyRope(bnsd(qRows, H), H)
     const kAll = g.op('Concat', [pastName(layer, 'key'), this.applyRope(bnsd(kRows, KV), KV)], { axis: 2 }, { name: presentName(layer, 'key') }) // [B, KV, T, D]
     const vAll = g.op('Concat', [pastName(layer, 'value'), bnsd(vRows, KV)], { axis: 2 }, { name: presentName(layer, 'value') })
-    const qg = g.op('Reshape', [q, g.const('int64', [5], [0, KV, G, -1, D])]) // [B, KV, G, S, D]
-    const qScaled = g.op('Mul', [qg, g.const('float32', [], [1 / Math.sqrt(D)])])
-    const axis2 = g.const('int64', [1], [2])
-    const kT = g.op('Transpose', [g.op('Unsqueeze', [kAll, axis2])], { perm: [0, 1, 2, 4, 3] }) // [B, KV, 1, D, T]
-    const scores = g.op('MatMul', [qScaled, kT]) // [B, KV, G, S, T]
+    const stacked = g.const('int64', [4], [0, KV, -1, D])
+    const qs = g.op('Mul', [g.op('Reshape', [q, stacked]), g.const('float32', [], [1 / Math.sqrt(D)])]) // [B, KV, G·S, D]
+    const scores = g.op('MatMul', [qs, g.op('Transpose', [kAll], { perm: [0, 1, 3, 2] })]) // [B, KV, G·S, T]
     const masked = g.op('Where', [this.visibleKeys(this.c.slidingWindows[layer] ?? 0), scores, g.const('float32', [], [MIN_FLOAT])])
-    const probs = g.op('Softmax', [masked], { axis: -1 })
-    const o = g.op('MatMul', [probs, g.op('Unsqueeze', [vAll, axis2])]) // [B, KV, G, S, D]
-    return g.op('Reshape', [g.op('Transpose', [o], { perm: [0, 3, 1, 2, 4] }), g.const('int64', [2], [-1, H * D])]) // [N, H·D]
+    const o = g.op('MatMul', [g.op('Softmax', [masked], { axis: -1 }), vAll]) // [B, KV, G·S, D]
+    const heads = g.op('Reshape', [o, g.const('int64', [5], [0, KV, G, -1, D])]) // [B, KV, G, S, D]
+    return g.op('Reshape', [g.op('Transpose', [heads], { perm: [0, 3, 1, 2, 4] }), g.const('int64', [2], [-1, H * D])]) // [N, H·D]
   }
 
   /**
@@ -215,9 +216,10 @@ class InferOps implements Ops<string> {
     return this.g.op('RotaryEmbedding', [x, rows, cos, sin], { interleaved: 0, num_heads: heads, rotary_embedding_dim: this.c.rope.rotaryDim }, MS)
   }
   /**
-   * bool [B, 1, 1, S, T]: key j is visible to new token i when j ≤ P + i (causal over cache slots),
-   * P + i − j < window (sliding window, when set) and attention_mask[b, j] = 1. Padding queries see
-   * nothing; the finite fill keeps their rows finite (transformers uses finfo.min the same way).
+   * bool [B, 1, G·S, T] (rows as the stacked query heads: g·S + s): key j is visible to new token s
+   * when j ≤ P + s (causal over cache slots), P + s − j < window (sliding window, when set) and
+   * attention_mask[b, j] = 1. Padding queries see nothing; the finite fill keeps their rows finite
+   * (transformers uses finfo.min the same way).
    */
   private visibleKeys(window: number): string {
     const hit = this.visible.get(window)
@@ -233,7 +235,9 @@ class InferOps implements Ops<string> {
     const cols = g.op('Unsqueeze', [g.op('Range', [g.const('int64', [], [0]), Ts, one]), g.const('int64', [1], [0])]) // [1, T]
     let seen = g.op('LessOrEqual', [cols, rows]) // [S, T]
     if (window > 0) seen = g.op('And', [seen, g.op('Less', [g.op('Sub', [rows, cols]), g.const('int64', [], [window])])])
-    const notPad = g.op('Unsqueeze', [g.op('Cast', [this.mask], { to: 9 }), g.const('int64', [3], [1, 2, 3])]) // [B, 1, 1, 1, T]
+    const G = this.c.numHeads / this.c.numKvHeads
+    if (G > 1) seen = g.op('Tile', [seen, g.const('int64', [2], [G, 1])]) // [G·S, T]
+    const notPad = g.op('Unsqueeze', [g.op('Cast', [this.mask], { to: 9 }), g.const('int64', [2], [1, 2])]) // [B, 1, 1, T]
     const out = g.op('And', [seen, notPad])
     this.visible.set(window, out)
     return out

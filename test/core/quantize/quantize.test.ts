@@ -155,7 +155,8 @@ describe('llm quantize on the bundled model', () => {
     for (const to of ['int8', 'q4']) {
       const r = runCli(['quantize', dir, '--to', to, '--out', dir, '--json'])
       expect(r.code, r.stderr).toBe(0)
-      expect(JSON.parse(r.stdout)).toMatchObject({ file: join(dir, `onnx/model_${to}.onnx`), weights: 29 })
+      // every projection: 4 layers × (qkv_proj, o_proj, gate_up_proj, down_proj) + lm_head
+      expect(JSON.parse(r.stdout)).toMatchObject({ file: join(dir, `onnx/model_${to}.onnx`), weights: 17 })
     }
     const ppl = (dtype: string) => {
       const r = runCli(['eval', val, '--format', 'perplexity', '-m', dir, '--dtype', dtype, '--json', '--progress', 'none'])
