@@ -6,10 +6,13 @@
  * pre-tokenizer: digits split, then GPT-2 byte level; synthetic merges), then every artefact the
  * decode benchmark compares, each made by our own commands' code:
  *   onnx/model.onnx (+ model_int8 / model_q4 via quantize), and f32 / f16 / q8_0 / q4_0 GGUF.
- * Nothing is downloaded. Made once into a cache folder and reused (`--fresh` rebuilds).
+ * Nothing is downloaded. Made once into a cache folder and reused while the recipe and the code
+ * that makes the artefacts (the model emitter, convert, quantize) are unchanged; `--fresh` rebuilds.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { writeSafetensors, type SafeTensor } from '../src/core/safetensors.js'
 import { exportOnnx } from '../src/core/convert/onnx.js'
 import { convertToGguf, type GgufOuttype } from '../src/core/convert/gguf.js'
@@ -54,8 +57,18 @@ function tokenizerJson(V: number, r: () => number): Record<string, unknown> {
   }
 }
 
-/** bump when an artefact's recipe changes: a cache made by another version is rebuilt */
-const RECIPE = 'smollm2-135m-shape v4: weights from src/core/rng.ts; int8 = MatMulNBits 8-bit blocks; inference graph with fused projections and contrib norm/rotary'
+/** bump when the weights' recipe changes; a cache made by another recipe or other code is rebuilt */
+const RECIPE = 'smollm2-135m-shape v5: weights from src/core/rng.ts; int8 = MatMulNBits 8-bit blocks'
+
+/** the recipe plus a hash of the modules that write the artefacts (as run: this file's siblings in dist/ or src/) */
+function cacheKey(): string {
+  const h = createHash('sha256')
+  for (const dir of ['kernels/model', 'kernels/onnx', 'core/convert', 'core/quantize']) {
+    const abs = fileURLToPath(new URL(`../src/${dir}/`, import.meta.url))
+    for (const f of readdirSync(abs).sort()) if (/\.[jt]s$/.test(f)) h.update(f).update(readFileSync(join(abs, f)))
+  }
+  return `${RECIPE}\ncode ${h.digest('hex').slice(0, 16)}`
+}
 
 export interface DecodeModel { dir: string; gguf: Record<GgufOuttype, string> }
 
@@ -63,7 +76,8 @@ export function makeDecodeModel(cacheDir: string, opts: { fresh?: boolean; log?:
   const dir = join(cacheDir, 'smollm2-135m-shape')
   const gguf = Object.fromEntries((['f32', 'f16', 'q8_0', 'q4_0'] as const).map((t) => [t, join(cacheDir, `smollm2-135m-shape.${t}.gguf`)])) as Record<GgufOuttype, string>
   const done = join(dir, '.complete')
-  if (!opts.fresh && existsSync(done) && readFileSync(done, 'utf8') === RECIPE) return { dir, gguf }
+  const key = cacheKey()
+  if (!opts.fresh && existsSync(done) && readFileSync(done, 'utf8') === key) return { dir, gguf }
   const log = opts.log ?? (() => undefined)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
@@ -101,6 +115,6 @@ export function makeDecodeModel(cacheDir: string, opts: { fresh?: boolean; log?:
   exportOnnx(dir)
   for (const to of ['int8', 'q4'] as const) { log(`quantizing ${to}…`); quantizeModel({ src: dir, to, out: dir, force: true }) }
   for (const t of ['f32', 'f16', 'q8_0', 'q4_0'] as const) { log(`writing ${t} GGUF…`); convertToGguf({ src: dir, out: gguf[t], outtype: t, force: true }) }
-  writeFileSync(done, RECIPE)
+  writeFileSync(done, key)
   return { dir, gguf }
 }

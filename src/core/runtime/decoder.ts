@@ -236,8 +236,8 @@ function intTensor(type: 'int64' | 'int32', values: ArrayLike<number>, dims: num
 function extractLogits(data: Float32Array | Uint16Array, type: string, B: number, S: number, V: number, which: 'last' | 'all'): Float32Array {
   const half = type === 'float16'
   if (!half && type !== 'float32') throw new LlmError(`unsupported logits type ${type}`)
-  if (which === 'all') return half ? halfToFloat32Array(data as Uint16Array) : Float32Array.from(data as Float32Array)
-  // one token's row: onnxruntime hands over a fresh buffer every run, so a view is safe
+  // onnxruntime hands over a fresh buffer every run, so the tensor's own data (or a view) is safe
+  if (which === 'all') return half ? halfToFloat32Array(data as Uint16Array) : data as Float32Array
   if (!half && S === 1) return (data as Float32Array).subarray(0, B * V)
   const out = new Float32Array(B * V)
   for (let b = 0; b < B; b++) {
