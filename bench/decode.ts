@@ -3,7 +3,7 @@
  * llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU build, same weights as GGUF) and
  * transformers.js 4.3.1 (same ONNX folder, same onnxruntime-node), alternating A B C A B C.
  *
- *   npm run bench:decode [-- --new 200 --reps 3 --threads 2 --skip-batch --fresh]
+ *   npm run bench:decode [-- --new 200 --reps 3 --threads 2 --skip-batch | --batch-only --fresh]
  *
  * 1. single-thread memory read bandwidth (bench/membw.c, when a C compiler is present): the
  *    ceiling for decode is bandwidth / bytes of weights read per token.
@@ -111,15 +111,21 @@ async function batched(dir: string, P: number, batches: number[]): Promise<{ B: 
   for (const B of batches) {
     const ids = Array.from({ length: B * P }, (_, i) => 300 + ((i * 7919) % 40000))
     const o: number[] = [], h: number[] = []
-    for (let r = 0; r < REPS; r++) {
-      let t0 = performance.now()
+    const runOurs = async () => {
+      const t0 = performance.now()
       await dec.forward({ ids, batch: B, cache: dec.emptyCache(B), logits: 'all' })
       o.push(performance.now() - t0)
+    }
+    const runTheirs = async () => {
       const input = new t.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [B, P])
       const mask = new t.Tensor('int64', new BigInt64Array(B * P).fill(1n), [B, P])
-      t0 = performance.now()
+      const t0 = performance.now()
       await model({ input_ids: input, attention_mask: mask })
       h.push(performance.now() - t0)
+    }
+    // alternate which engine goes first, so neither always runs on a cache the other warmed
+    for (let r = 0; r < REPS; r++) {
+      if (r % 2 === 0) { await runOurs(); await runTheirs() } else { await runTheirs(); await runOurs() }
     }
     rows.push({ B, ours: (B * P) / (median(o) / 1000), tjs: (B * P) / (median(h) / 1000) })
     log(`  batch ${B}: ours ${rows.at(-1)!.ours.toFixed(0)} tok/s, transformers.js ${rows.at(-1)!.tjs.toFixed(0)} tok/s`)
@@ -137,34 +143,37 @@ const prompt = 'The quick brown fox jumps over the lazy dog. Once upon a time, i
 const ids = loadTokenizer(join(m.dir, 'tokenizer.json')).encode(prompt, { addSpecialTokens: true })
 
 const rows: Row[] = []
-rows.push(...compare('fp32', [ours(m.dir, 'fp32', prompt), llamaCpp(m.gguf.f32, ids), tjs(m.dir, 'fp32', ids)], NEW))
-rows.push(...compare('fp16', [llamaCpp(m.gguf.f16, ids)], NEW))
-rows.push(...compare('int8', [ours(m.dir, 'int8', prompt), llamaCpp(m.gguf.q8_0, ids), tjs(m.dir, 'int8', ids)], NEW))
-rows.push(...compare('q4', [ours(m.dir, 'q4', prompt), llamaCpp(m.gguf.q4_0, ids), tjs(m.dir, 'q4', ids)], NEW))
+const BATCH_ONLY = process.argv.includes('--batch-only')
+if (!BATCH_ONLY) {
+  rows.push(...compare('fp32', [ours(m.dir, 'fp32', prompt), llamaCpp(m.gguf.f32, ids), tjs(m.dir, 'fp32', ids)], NEW))
+  rows.push(...compare('fp16', [llamaCpp(m.gguf.f16, ids)], NEW))
+  rows.push(...compare('int8', [ours(m.dir, 'int8', prompt), llamaCpp(m.gguf.q8_0, ids), tjs(m.dir, 'int8', ids)], NEW))
+  rows.push(...compare('q4', [ours(m.dir, 'q4', prompt), llamaCpp(m.gguf.q4_0, ids), tjs(m.dir, 'q4', ids)], NEW))
 
-// tiny model: stories260K through `llm convert`, text streamed to a pipe
-// converted on every run (well under a second), so the folder always has today's graph
-const stories = join(cache, 'stories260K')
-{
-  const s = resolve(root, '../shared/models/stories260K')
-  convert({ from: 'llama2c', src: join(s, 'stories260K.bin'), tokenizer: join(s, 'tok512.model'), out: stories, force: true })
+  // tiny model: stories260K through `llm convert`, text streamed to a pipe
+  // converted on every run (well under a second), so the folder always has today's graph
+  const stories = join(cache, 'stories260K')
+  {
+    const s = resolve(root, '../shared/models/stories260K')
+    convert({ from: 'llama2c', src: join(s, 'stories260K.bin'), tokenizer: join(s, 'tok512.model'), out: stories, force: true })
+  }
+  const tinyPrompt = 'Once upon a time'
+  const tinyIds = loadTokenizer(join(stories, 'tokenizer.json')).encode(tinyPrompt, { addSpecialTokens: true })
+  rows.push(...compare('tiny', [ours(stories, 'fp32', tinyPrompt, true), tjs(stories, 'fp32', tinyIds)], 400))
 }
-const tinyPrompt = 'Once upon a time'
-const tinyIds = loadTokenizer(join(stories, 'tokenizer.json')).encode(tinyPrompt, { addSpecialTokens: true })
-rows.push(...compare('tiny', [ours(stories, 'fp32', tinyPrompt, true), tjs(stories, 'fp32', tinyIds)], 400))
 
 const bytesPerToken: Record<string, number> = { fp32: 4, fp16: 2, int8: 34 / 32, q4: 18 / 32 }
 const params = 134_515_008
 const out: string[] = []
 out.push(`machine: ${THREADS} threads for every engine, node ${process.version}; ${REPS} alternating repetitions, medians; NEW = ${NEW} tokens (tiny: 400)`)
 if (gbs) out.push(`single-thread read bandwidth: ${gbs.toFixed(1)} GB/s (bench/membw.c, best of 6 passes over 1 GiB)`)
-out.push('', '| weights | engine | wall NEW (s) | wall 1 (s) | decode tok/s (whole process) | decode tok/s (own clock) | share of 1-thread bandwidth ceiling |', '|---|---|---:|---:|---:|---:|---:|')
+if (rows.length) out.push('', '| weights | engine | wall NEW (s) | wall 1 (s) | decode tok/s (whole process) | decode tok/s (own clock) | share of 1-thread bandwidth ceiling |', '|---|---|---:|---:|---:|---:|---:|')
 for (const r of rows) {
   const ceiling = gbs && r.group !== 'tiny' ? (gbs * 1e9) / (params * bytesPerToken[r.group]!) : undefined
   out.push(`| ${r.group} | ${r.engine} | ${(r.wallNew / 1000).toFixed(2)} | ${(r.wall1 / 1000).toFixed(2)} | ${r.processTps.toFixed(1)} | ${Number.isNaN(r.ownTps) ? '–' : r.ownTps.toFixed(1)} | ${ceiling ? `${((r.processTps / ceiling) * 100).toFixed(0)}% of ${ceiling.toFixed(0)}` : ''} |`)
 }
-out.push('', 'ratios (whole-process decode tok/s, ours / peer):')
-for (const g of ['fp32', 'int8', 'q4', 'tiny']) {
+if (rows.length) out.push('', 'ratios (whole-process decode tok/s, ours / peer):')
+for (const g of rows.length ? ['fp32', 'int8', 'q4', 'tiny'] : []) {
   const mine = rows.find((r) => r.group === g && r.engine.startsWith('llm'))!
   for (const p of rows.filter((r) => r.group === g && !r.engine.startsWith('llm'))) out.push(`  ${g}: ${mine.engine} / ${p.engine} = ${(mine.processTps / p.processTps).toFixed(2)}x`)
 }
