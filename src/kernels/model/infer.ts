@@ -68,7 +68,7 @@ class GraphWeights {
   private readonly specs = new Map<string, ParamSpec>()
   private readonly added = new Map<string, string>()
 
-  constructor(private readonly g: Graph, c: ModelConfig, private readonly source: WeightSource, private readonly where: string, private readonly storage: InferOptions['storage']) {
+  constructor(private readonly g: Graph, c: ModelConfig, private readonly source: WeightSource, where: string, private readonly storage: InferOptions['storage']) {
     for (const spec of paramSpecs(c)) {
       const t = source.get(spec.name)
       if (!t) throw new LlmError(`weight '${spec.name}' is missing`, { where, hint: `expected Hugging Face ${c.family} parameter names` })
