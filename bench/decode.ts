@@ -3,7 +3,7 @@
  * llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU build, same weights as GGUF) and
  * transformers.js 4.3.1 (same ONNX folder, same onnxruntime-node), alternating A B C A B C.
  *
- *   npm run bench:decode [-- --new 200 --reps 3 --threads 2 --skip-batch | --batch-only --fresh]
+ *   npm run bench:decode [-- --new 200 --reps 3 --threads 2 --skip-batch --only fp32,fp16,int8,q4,tiny,batch --fresh]
  *
  * 1. single-thread memory read bandwidth (bench/membw.c, when a C compiler is present): the
  *    ceiling for decode is bandwidth / bytes of weights read per token.
@@ -77,10 +77,10 @@ const tjs = (dir: string, dtype: string, ids: number[]): Engine => ({
 interface Row { group: string; engine: string; wallNew: number; wall1: number; processTps: number; ownTps: number; generated: number }
 
 /** Alternate the engines REPS times at NEW tokens and at 1 token. */
-function compare(group: string, engines: Engine[], n: number): Row[] {
+function compare(group: string, engines: Engine[], n: number, reps = REPS): Row[] {
   const res = engines.map(() => ({ big: [] as RunResult[], one: [] as RunResult[] }))
-  for (let r = 0; r < REPS; r++) {
-    engines.forEach((e, i) => { log(`  ${group}: ${e.name} (${r + 1}/${REPS})`); res[i]!.big.push(e.run(n)); res[i]!.one.push(e.run(1)) })
+  for (let r = 0; r < reps; r++) {
+    engines.forEach((e, i) => { log(`  ${group}: ${e.name} (${r + 1}/${reps})`); res[i]!.big.push(e.run(n)); res[i]!.one.push(e.run(1)) })
   }
   return engines.map((e, i) => {
     const big = res[i]!.big, one = res[i]!.one
@@ -143,13 +143,15 @@ const prompt = 'The quick brown fox jumps over the lazy dog. Once upon a time, i
 const ids = loadTokenizer(join(m.dir, 'tokenizer.json')).encode(prompt, { addSpecialTokens: true })
 
 const rows: Row[] = []
-const BATCH_ONLY = process.argv.includes('--batch-only')
-if (!BATCH_ONLY) {
-  rows.push(...compare('fp32', [ours(m.dir, 'fp32', prompt), llamaCpp(m.gguf.f32, ids), tjs(m.dir, 'fp32', ids)], NEW))
-  rows.push(...compare('fp16', [llamaCpp(m.gguf.f16, ids)], NEW))
-  rows.push(...compare('int8', [ours(m.dir, 'int8', prompt), llamaCpp(m.gguf.q8_0, ids), tjs(m.dir, 'int8', ids)], NEW))
-  rows.push(...compare('q4', [ours(m.dir, 'q4', prompt), llamaCpp(m.gguf.q4_0, ids), tjs(m.dir, 'q4', ids)], NEW))
+// --only fp32,int8,…: just those groups (and `batch` for the batched section)
+const only = new Set(arg('only', '').split(',').filter(Boolean))
+const want = (group: string): boolean => only.size === 0 || only.has(group)
+if (want('fp32')) rows.push(...compare('fp32', [ours(m.dir, 'fp32', prompt), llamaCpp(m.gguf.f32, ids), tjs(m.dir, 'fp32', ids)], NEW))
+if (want('fp16')) rows.push(...compare('fp16', [llamaCpp(m.gguf.f16, ids)], NEW))
+if (want('int8')) rows.push(...compare('int8', [ours(m.dir, 'int8', prompt), llamaCpp(m.gguf.q8_0, ids), tjs(m.dir, 'int8', ids)], NEW))
+if (want('q4')) rows.push(...compare('q4', [ours(m.dir, 'q4', prompt), llamaCpp(m.gguf.q4_0, ids), tjs(m.dir, 'q4', ids)], NEW))
 
+if (want('tiny')) {
   // tiny model: stories260K through `llm convert`, text streamed to a pipe
   // converted on every run (well under a second), so the folder always has today's graph
   const stories = join(cache, 'stories260K')
@@ -159,13 +161,14 @@ if (!BATCH_ONLY) {
   }
   const tinyPrompt = 'Once upon a time'
   const tinyIds = loadTokenizer(join(stories, 'tokenizer.json')).encode(tinyPrompt, { addSpecialTokens: true })
-  rows.push(...compare('tiny', [ours(stories, 'fp32', tinyPrompt, true), tjs(stories, 'fp32', tinyIds)], 400))
+  // under a second a run: start-up jitter (tens of ms) is a large share, so more repetitions
+  rows.push(...compare('tiny', [ours(stories, 'fp32', tinyPrompt, true), tjs(stories, 'fp32', tinyIds)], 400, Math.max(REPS, 9)))
 }
 
 const bytesPerToken: Record<string, number> = { fp32: 4, fp16: 2, int8: 34 / 32, q4: 18 / 32 }
 const params = 134_515_008
 const out: string[] = []
-out.push(`machine: ${THREADS} threads for every engine, node ${process.version}; ${REPS} alternating repetitions, medians; NEW = ${NEW} tokens (tiny: 400)`)
+out.push(`machine: ${THREADS} threads for every engine, node ${process.version}; ${REPS} alternating repetitions, medians; NEW = ${NEW} tokens (tiny: 400 tokens, ${Math.max(REPS, 9)} repetitions)`)
 if (gbs) out.push(`single-thread read bandwidth: ${gbs.toFixed(1)} GB/s (bench/membw.c, best of 6 passes over 1 GiB)`)
 if (rows.length) out.push('', '| weights | engine | wall NEW (s) | wall 1 (s) | decode tok/s (whole process) | decode tok/s (own clock) | share of 1-thread bandwidth ceiling |', '|---|---|---:|---:|---:|---:|---:|')
 for (const r of rows) {
@@ -173,11 +176,12 @@ for (const r of rows) {
   out.push(`| ${r.group} | ${r.engine} | ${(r.wallNew / 1000).toFixed(2)} | ${(r.wall1 / 1000).toFixed(2)} | ${r.processTps.toFixed(1)} | ${Number.isNaN(r.ownTps) ? '–' : r.ownTps.toFixed(1)} | ${ceiling ? `${((r.processTps / ceiling) * 100).toFixed(0)}% of ${ceiling.toFixed(0)}` : ''} |`)
 }
 if (rows.length) out.push('', 'ratios (whole-process decode tok/s, ours / peer):')
-for (const g of rows.length ? ['fp32', 'int8', 'q4', 'tiny'] : []) {
-  const mine = rows.find((r) => r.group === g && r.engine.startsWith('llm'))!
+for (const g of ['fp32', 'int8', 'q4', 'tiny']) {
+  const mine = rows.find((r) => r.group === g && r.engine.startsWith('llm'))
+  if (!mine) continue
   for (const p of rows.filter((r) => r.group === g && !r.engine.startsWith('llm'))) out.push(`  ${g}: ${mine.engine} / ${p.engine} = ${(mine.processTps / p.processTps).toFixed(2)}x`)
 }
-if (!process.argv.includes('--skip-batch')) {
+if (!process.argv.includes('--skip-batch') && want('batch')) {
   log('prefill / batched forward (in-process)…')
   const b = await batched(m.dir, 32, [1, 8, 32])
   out.push('', 'prefill / batched forward, fp32, 32 tokens per row, tokens/s (in-process):', '| batch | ours | transformers.js | ratio |', '|---:|---:|---:|---:|')
