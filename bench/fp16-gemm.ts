@@ -11,7 +11,7 @@
  *                  onnxruntime folds the Cast at load, so this computes float32)
  *
  *   npm run bench:fp16-gemm          (builds, then: node dist/bench/fp16-gemm.js)
- *   options: --threads T (default 1)  --layers L (default 60)  --reps R (default 20)
+ *   options: --threads T (default 1)  --layers L (default 60)  --reps R (default 40)
  *
  * Reported: ms per chain (median) and the weight bytes read per second at the stored precision.
  * The float16 path halves the bytes; it only helps if its kernel keeps the bandwidth.
@@ -25,16 +25,16 @@ const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? Number(process.argv[i + 1]) : fallback
 }
-const threads = arg('threads', 1), L = arg('layers', 60), reps = arg('reps', 20)
+const threads = arg('threads', 1), L = arg('layers', 60), reps = arg('reps', 40)
 const K = 576, N = 1536
 const r = uniforms(16)
 const weights = (n: number) => Float32Array.from({ length: n }, () => (r() - 0.5) * 0.04)
 
 type Kind = 'float32' | 'float16' | 'float16 MatMul' | 'f16 → f32'
+const isHalf = (kind: Kind) => kind === 'float16' || kind === 'float16 MatMul'
 function chain(kind: Kind): Uint8Array {
   const g = new Graph({ opset: 17 })
-  const half = kind === 'float16' || kind === 'float16 MatMul'
-  const io: DType = half ? 'float16' : 'float32'
+  const io: DType = isHalf(kind) ? 'float16' : 'float32'
   let x = g.input('x', io, [1, K])
   for (let i = 0; i < 2 * L; i++) {
     const outIn = i % 2 === 0 ? [N, K] : [K, N]
@@ -50,11 +50,10 @@ function chain(kind: Kind): Uint8Array {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-console.log(`${2 * L} Gemms of [1, ${K}]·[${N}, ${K}]ᵀ / [1, ${N}]·[${K}, ${N}]ᵀ, ${threads} thread(s), median of ${Math.ceil(reps / 5) * 5} in 5 rounds; onnxruntime-node ${ort.env.versions.node ?? ''}`)
+console.log(`${2 * L} products of [1, ${K}]·[${N}, ${K}]ᵀ / [1, ${N}]·[${K}, ${N}]ᵀ, ${threads} thread(s), median of ${Math.ceil(reps / 5) * 5} in 5 rounds; onnxruntime-node ${ort.env.versions.node ?? ''}`)
 console.log('| weights | ms per chain | weight bytes read |')
 console.log('|---|---:|---:|')
 const kinds = ['float32', 'float16', 'float16 MatMul', 'f16 → f32'] as const
-const isHalf = (kind: Kind) => kind === 'float16' || kind === 'float16 MatMul'
 // Rounds of (load, warm up, time reps/5 runs, release) per kind in turn, so drift on a shared machine
 // hits every kind alike; one session at a time, so no idle thread pool spins beside the one timed.
 const rounds = 5
