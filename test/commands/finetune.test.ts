@@ -16,12 +16,12 @@ const root = mkdtempSync(join(tmpdir(), 'llm-finetune-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 const env = { NODE_ENV: 'production' }
 
-/** ‖(a − base) − (b − base)‖ / ‖b − base‖ per tensor; without base: ‖a − b‖ / ‖b‖ */
-function worstChange(a: string, b: string, base?: string, prefix = ''): { worst: number; name: string; count: number } {
+/** ‖(a − base) − (b − base)‖ / ‖b − base‖ per tensor of b; without base: ‖a − b‖ / ‖b‖ */
+function changeErrors(a: string, b: string, base?: string): Map<string, number> {
   const A = readSafetensors(a).tensors, B = readSafetensors(b).tensors, Z = base ? readSafetensors(base).tensors : undefined
-  let worst = 0, name = '', count = 0
+  const errors = new Map<string, number>()
   for (const [n, t] of B) {
-    const x = A.get(prefix + n.slice(prefix.length)) ?? A.get(n)
+    const x = A.get(n)
     if (!x) throw new Error(`${a}: no tensor ${n}`)
     const p = tensorToFloat32(x), q = tensorToFloat32(t), z = Z ? tensorToFloat32(Z.get(n)!) : undefined
     let num = 0, den = 0
@@ -30,11 +30,16 @@ function worstChange(a: string, b: string, base?: string, prefix = ''): { worst:
       num += (got - want) ** 2
       den += want ** 2
     }
-    const e = Math.sqrt(num / den)
-    if (!(e <= worst)) { worst = e; name = n }
-    count++
+    errors.set(n, Math.sqrt(num / den))
   }
-  return { worst, name, count }
+  return errors
+}
+
+function worstChange(a: string, b: string, base?: string): { worst: number; name: string; count: number } {
+  let worst = 0, name = ''
+  const errors = changeErrors(a, b, base)
+  for (const [n, e] of errors) if (!(e <= worst)) { worst = e; name = n }
+  return { worst, name, count: errors.size }
 }
 
 const stepFlags = (o: { lr: number; eps: number; wd: number; clip: number }) => ['--steps', '1', '--batch-size', '4', '--seq-len', '24', '--order', 'sequential',
@@ -54,10 +59,19 @@ needs(TORCH, SHARED).describe('llm finetune vs PyTorch', () => {
     for (const [name, c] of Object.entries(cases)) {
       const r = spawnSync(PY, [shared('tools/lora_reference.py'), join(root, name), ...c.args], { encoding: 'utf8' })
       if (r.status !== 0) throw new Error(r.stderr)
+      // the same step in float64: the exact answer both float32 steps are measured against
+      const f = spawnSync(PY, [join(repoRoot, 'test/fixtures/finetune/lora_f64.py'), join(root, name), shared('tools'),
+        '--lr', String(c.o.lr), '--wd', String(c.o.wd), '--grad-clip', String(c.o.clip), '--adam-eps', String(c.o.eps)], { encoding: 'utf8' })
+      if (f.status !== 0) throw new Error(f.stderr)
     }
   })
 
-  it.each(Object.keys(cases))('%s: one LoRA step changes every lora_A/lora_B as PyTorch does (≤ 1e-4 relative)', (name) => {
+  // Adam's first step is lr·g/(|g| + eps): with eps 1e-8 and a clipped gradient, float32 summation
+  // order alone moves a tensor's change by up to ~1e-4 of itself (on all-linear's layer-0 up_proj
+  // lora_B, PyTorch's float32 step is 6.4e-5 from float64 and ours 7.8e-5, in different directions:
+  // 1.4e-4 apart, on an AVX-512 EPYC). So every tensor's change is held to the float64 step: within
+  // 1e-4, or within twice PyTorch's own float32 error on that tensor (most are ~5e-6 for both).
+  it.each(Object.keys(cases))('%s: one LoRA step changes every lora_A/lora_B as PyTorch does (≤ 1e-4 relative to the float64 step, or ≤ 2× PyTorch float32\'s error)', (name) => {
     const c = cases[name as keyof typeof cases]
     const ref = join(root, name)
     const out = join(root, `${name}-out`)
@@ -66,9 +80,17 @@ needs(TORCH, SHARED).describe('llm finetune vs PyTorch', () => {
     expect(r.stderr + `exit ${r.code}`).toMatch(/exit 0$/)
     const exp = JSON.parse(readFileSync(join(ref, 'expected/expected.json'), 'utf8'))
     expect(Math.abs(JSON.parse(r.stdout).train_loss - exp.loss) / exp.loss).toBeLessThan(1e-5)
-    const d = worstChange(join(out, 'adapter_model.safetensors'), join(ref, 'expected/adapter_after_step.safetensors'), join(ref, 'adapter_init/adapter_model.safetensors'))
-    expect(d.count).toBeGreaterThan(0)
-    expect(d.worst, `${d.name}: relative L2 of the change`).toBeLessThan(1e-4)
+    const init = join(ref, 'adapter_init/adapter_model.safetensors'), exact = join(ref, 'expected/adapter_after_step_f64.safetensors')
+    const ours = changeErrors(join(out, 'adapter_model.safetensors'), exact, init)
+    const torch32 = changeErrors(join(ref, 'expected/adapter_after_step.safetensors'), exact, init)
+    expect(ours.size).toBeGreaterThan(0)
+    expect(ours.size).toBe(torch32.size)
+    for (const [n, e] of ours) {
+      expect(e, `${n}: relative L2 of the change against float64 (PyTorch float32: ${torch32.get(n)})`).toBeLessThan(Math.max(1e-4, 2 * torch32.get(n)!))
+    }
+    // and the two float32 steps agree with each other as closely as their errors allow
+    const d = worstChange(join(out, 'adapter_model.safetensors'), join(ref, 'expected/adapter_after_step.safetensors'), init)
+    expect(d.worst, `${d.name}: relative L2 of the change against PyTorch float32`).toBeLessThan(5e-4)
     // PEFT's file format
     const cfg = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'))
     expect(Object.keys(cfg)).toEqual(Object.keys(cfg).sort())

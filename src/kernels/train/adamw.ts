@@ -10,9 +10,12 @@
  *   m    ← β₁ m + (1 − β₁) g'
  *   v    ← β₂ v + (1 − β₂) g'²
  *   p    ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps)
- * computed as p − s · m / (√v + eps·√(1 − β₂ᵗ)) with s = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ) (the same
- * quotient with numerator and denominator times √(1 − β₂ᵗ): one [n] pass fewer).
- * `lr` and the 1-based step count `t` are graph inputs (float32 scalars).
+ * computed as p − s · m / (√v + e) with s = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ) and e = eps·√(1 − β₂ᵗ) (the
+ * same quotient with numerator and denominator times √(1 − β₂ᵗ): one [n] pass fewer).
+ * `lr` is a graph input; so is `bias` = [√(1 − β₂ᵗ) / (1 − β₁ᵗ), eps·√(1 − β₂ᵗ)] for the 1-based step
+ * t, computed on the host in float64 (`adamBias`) as PyTorch computes its bias corrections in
+ * Python floats: in float32 1 − 0.999ᵗ loses ~1e-5 of itself to cancellation at t = 1, which moved
+ * every tensor's first change by ~7e-6 relative.
  */
 import type { Tape } from '../autodiff/tape.js'
 
@@ -23,6 +26,12 @@ export interface AdamWConfig {
   weightDecay: number
   /** max global gradient norm; 0 = no clipping */
   gradClip: number
+}
+
+/** The `bias` input for the 1-based step t: [√(1 − β₂ᵗ) / (1 − β₁ᵗ), eps·√(1 − β₂ᵗ)], in float64. */
+export function adamBias(cfg: AdamWConfig, t: number): [number, number] {
+  const sqrtBc2 = Math.sqrt(1 - cfg.beta2 ** t)
+  return [sqrtBc2 / (1 - cfg.beta1 ** t), cfg.eps * sqrtBc2]
 }
 
 /** ‖g‖₂ over all the given tensors, as a float32 scalar. */
@@ -42,8 +51,8 @@ export interface AdamWTensor {
   out: { param: string; m: string; v: string }
 }
 
-/** `norm` is ‖grad‖₂ over all tensors (gradNorm), used for clipping. */
-export function adamw(t: Tape, cfg: AdamWConfig, tensors: readonly AdamWTensor[], lr: string, step: string, norm: string): void {
+/** `norm` is ‖grad‖₂ over all tensors (gradNorm), used for clipping; `bias` is float32 [2] (adamBias). */
+export function adamw(t: Tape, cfg: AdamWConfig, tensors: readonly AdamWTensor[], lr: string, bias: string, norm: string): void {
   const g = t.g
   const op = (type: string, ...inputs: string[]): string => g.op(type, inputs)
   const one = t.scalar(1)
@@ -54,10 +63,9 @@ export function adamw(t: Tape, cfg: AdamWConfig, tensors: readonly AdamWTensor[]
     : one
   const c1 = op('Mul', t.scalar(1 - cfg.beta1), clip)
   const c2 = op('Mul', t.scalar(1 - cfg.beta2), op('Mul', clip, clip))
-  const bc1 = op('Sub', one, op('Pow', t.scalar(cfg.beta1), step))
-  const sqrtBc2 = op('Sqrt', op('Sub', one, op('Pow', t.scalar(cfg.beta2), step)))
-  const stepSize = op('Div', op('Mul', lr, sqrtBc2), bc1)
-  const eps = op('Mul', t.scalar(cfg.eps), sqrtBc2)
+  const at = (i: number): string => g.op('Gather', [bias, g.const('int64', [], [i])], { axis: 0 })
+  const stepSize = op('Mul', lr, at(0))
+  const eps = at(1)
   const keep = cfg.weightDecay !== 0 ? op('Sub', one, op('Mul', lr, t.scalar(cfg.weightDecay))) : undefined
   const beta1 = t.scalar(cfg.beta1)
   const beta2 = t.scalar(cfg.beta2)

@@ -18,7 +18,7 @@ import { ModelSession, tensor, type Feeds } from '../../core/runtime/ort.js'
 import type { ModelConfig } from '../model/config.js'
 import { initParams, paramSpecs, type ParamSpec } from '../model/params.js'
 import type { LoraModule } from '../model/train.js'
-import type { AdamWConfig } from './adamw.js'
+import { adamBias, type AdamWConfig } from './adamw.js'
 import { flatLayout, packTensors, tensorName, unpackTensors, zeroTensors, type FlatLayout } from './flat.js'
 import { batchInputs, buildTrainGraph, type TrainGraphKind } from './step-graph.js'
 
@@ -144,7 +144,7 @@ export class TrainSession {
     this.addTensorFeeds(feeds, 'm', this.m)
     this.addTensorFeeds(feeds, 'v', this.v)
     feeds.lr = tensor('float32', Float32Array.of(lr), [])
-    feeds.step = tensor('float32', Float32Array.of(this.stepCount + 1), [])
+    feeds.bias = tensor('float32', Float32Array.from(adamBias(this.opts.adamw, this.stepCount + 1)), [2])
     let kind: TrainGraphKind = 'step'
     if (this.gradSum) {
       kind = 'apply'
@@ -174,7 +174,7 @@ export class TrainSession {
     for (const lr of lrs) if (!(lr >= 0) || !Number.isFinite(lr)) throw usageError(`learning rate must be a finite number ≥ 0, got ${lr}`)
     const { feeds, T } = this.batchFeeds(batches, K)
     feeds.lr = tensor('float32', Float32Array.from(lrs), [K])
-    feeds.step = tensor('float32', Float32Array.of(this.stepCount + 1), [])
+    feeds.bias = tensor('float32', Float32Array.from(lrs.flatMap((_, k) => adamBias(this.opts.adamw, this.stepCount + 1 + k))), [K, 2])
     this.addTensorFeeds(feeds, 'm', this.m)
     this.addTensorFeeds(feeds, 'v', this.v)
     const out = await (await this.session('multi', T)).run(feeds)

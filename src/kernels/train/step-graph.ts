@@ -7,7 +7,7 @@
  * over non-ignored targets).
  *
  *   'step'   one whole optimisation step: forward, loss, backward, clipping, AdamW.
- *            + inputs  m:<name>, v:<name>, lr [], step [] (1-based, float)
+ *            + inputs  m:<name>, v:<name>, lr [], bias [2] (AdamW's bias corrections: adamBias)
  *            + outputs grad_norm [] (before clipping), p_out:<name>, m_out:<name>, v_out:<name>
  *   'grad'   gradient accumulation: forward + backward only.
  *            + inputs g_in:<name>; outputs g_out:<name> = g_in + ∇loss, grad_norm [] (of ∇loss)
@@ -16,8 +16,8 @@
  *   'eval'   forward and loss only.
  *   'multi'  K whole steps in one run (ONNX Loop; parameters and moments stay inside onnxruntime
  *            between steps, so they cross into JS once per K steps, not per step).
- *            inputs as 'step' but the batch inputs are int32 [K, B, T], lr [K], step [] (1-based
- *            count of the first update); outputs p_out/m_out/v_out:<name>, loss [K], grad_norm [K]
+ *            inputs as 'step' but the batch inputs are int32 [K, B, T], lr [K], bias [K, 2] (one row
+ *            per step); outputs p_out/m_out/v_out:<name>, loss [K], grad_norm [K]
  */
 import { gradients } from '../autodiff/backward.js'
 import { Tape, type Value } from '../autodiff/tape.js'
@@ -110,14 +110,14 @@ export function buildTrainGraph(spec: TrainGraphSpec): Graph {
   const m = tensorInputs(g, layout.specs, 'm')
   const v = tensorInputs(g, layout.specs, 'v')
   const lr = g.input('lr', 'float32', [])
-  const step = g.input('step', 'float32', [])
+  const bias = g.input('bias', 'float32', [2])
   if (kind === 'apply') {
     const gradIn = tensorInputs(g, layout.specs, 'g_in')
     const scale = g.input('grad_scale', 'float32', [])
     grads = grads.map((gr, i) => g.op('Mul', [g.op('Add', [gradIn[i], gr]), scale]))
   }
   const norm = gradNorm(t, grads)
-  adamw(t, spec.adamw, adamwTensors(layout, params, grads, m, v, ['p_out', 'm_out', 'v_out']), lr, step, norm)
+  adamw(t, spec.adamw, adamwTensors(layout, params, grads, m, v, ['p_out', 'm_out', 'v_out']), lr, bias, norm)
   g.op('Identity', [norm], {}, { name: 'grad_norm' })
   g.output('grad_norm', 'float32', [])
   for (const role of ['p_out', 'm_out', 'v_out']) tensorOutputs(g, layout, role)
@@ -135,31 +135,28 @@ function buildMultiStepGraph(spec: TrainGraphSpec): Graph {
   const names = batchInputs(spec.packed ?? false)
   const stacked = names.map((n) => g.input(n, 'int32', ['steps', B, T]))
   const lr = g.input('lr', 'float32', ['steps'])
-  const step = g.input('step', 'float32', [])
+  const bias = g.input('bias', 'float32', ['steps', 2])
   const trips = g.op('Gather', [g.op('Shape', [stacked[0]]), g.const('int64', [], [0])], { axis: 0 })
 
   const body = g.subgraph('train_step_body')
   const iter = body.input('iter', 'int64', [])
   const condIn = body.input('cond_in', 'bool', [])
   const [pIn, mIn, vIn] = ['p_in', 'm_in', 'v_in'].map((role) => tensorInputs(body, layout.specs, role))
-  const stepIn = body.input('step_in', 'float32', [])
   const pick = (x: string): string => body.op('Gather', [x, iter], { axis: 0 })
   const batch = Object.fromEntries(names.map((n, i) => [n, pick(stacked[i])]))
   const { t, loss, grads } = lossAndGrad(body, spec, pIn, frozen, batch, false)
   const norm = gradNorm(t, grads)
-  adamw(t, spec.adamw, adamwTensors(layout, pIn, grads, mIn, vIn, ['p_next', 'm_next', 'v_next']), pick(lr), stepIn, norm)
+  adamw(t, spec.adamw, adamwTensors(layout, pIn, grads, mIn, vIn, ['p_next', 'm_next', 'v_next']), pick(lr), pick(bias), norm)
   body.op('Identity', [condIn], {}, { name: 'cond_out' })
-  body.op('Add', [stepIn, t.scalar(1)], {}, { name: 'step_next' })
   body.op('Identity', [loss], {}, { name: 'loss_i' })
   body.op('Identity', [norm], {}, { name: 'grad_norm_i' })
   body.output('cond_out', 'bool', [])
   for (const role of ['p_next', 'm_next', 'v_next']) tensorOutputs(body, layout, role)
-  body.output('step_next', 'float32', [])
   body.output('loss_i', 'float32', [])
   body.output('grad_norm_i', 'float32', [])
 
   const carriedOut = ['p_out', 'm_out', 'v_out'].flatMap((role) => layout.specs.map((s) => tensorName(role, s)))
-  g.opN('Loop', [trips, '', ...params, ...m, ...v, step], [...carriedOut, 'step_out', 'loss', 'grad_norm'], { body: graphAttr(body) })
+  g.opN('Loop', [trips, '', ...params, ...m, ...v], [...carriedOut, 'loss', 'grad_norm'], { body: graphAttr(body) })
   for (const role of ['p_out', 'm_out', 'v_out']) tensorOutputs(g, layout, role)
   g.output('loss', 'float32', ['steps'])
   g.output('grad_norm', 'float32', ['steps'])
